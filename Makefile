@@ -1,0 +1,112 @@
+# pushq - plain make, no generated build system.
+#
+#   make            build everything into build/
+#   make run        build and start the server on http://127.0.0.1:8000/
+#   make test       build and run every Check suite (unit + integration)
+#   make asan       the same suites under AddressSanitizer + UBSan (build/asan/)
+#   make tsan       the same suites under ThreadSanitizer (build/tsan/)
+#   make valgrind   the suites under valgrind, without fork (CK_FORK=no)
+#   make bench      every benchmark (bench-queue, bench-http)
+#
+# Variables you may set: CC, OPT, SANITIZER=address|thread, WERROR=, BUILD.
+
+CC        ?= cc
+OPT       ?= -O2
+BUILD     ?= build
+SANITIZER ?=
+WERROR    ?= -Werror
+
+WARN   = -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes \
+         -Wmissing-prototypes -Wformat=2
+STD    = -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+
+ifeq ($(SANITIZER),)
+  SAN =
+else ifeq ($(SANITIZER),address)
+  SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else ifeq ($(SANITIZER),thread)
+  SAN = -fsanitize=thread -fno-omit-frame-pointer
+else
+  $(error SANITIZER must be empty, address or thread, not '$(SANITIZER)')
+endif
+
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+
+ALL_CFLAGS  = $(STD) $(OPT) -g $(WARN) $(SAN) -pthread -MMD -MP -I. $(CFLAGS)
+ALL_LDFLAGS = $(SAN) -pthread $(LDFLAGS)
+LIBS        = -lcrypto -lm
+
+# The server's modules, shared by the server binary, the tests and benchmarks.
+LIB_SRC  = $(wildcard queue/*.c http/*.c) $(filter-out server/main.c,$(wildcard server/*.c))
+TEST_SRC = $(wildcard test/*.c)
+
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ = $(BUILD)/obj/server/main.o
+
+PUSHQ      = $(BUILD)/pushq
+TESTS      = $(BUILD)/check_pushq
+QUEUE_BENCH = $(BUILD)/queue_bench
+
+.PHONY: all run test asan tsan valgrind bench bench-queue bench-http clean deps
+
+ifneq ($(wildcard server/main.c),)
+  SERVER = $(PUSHQ)
+endif
+
+all: $(SERVER) $(TESTS) $(QUEUE_BENCH)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/test/%.o: test/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+
+$(PUSHQ): $(MAIN_OBJ) $(LIB_OBJ)
+	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+$(TESTS): $(TEST_OBJ) $(LIB_OBJ) | deps
+	$(CC) $(ALL_LDFLAGS) $^ $(CHECK_LIBS) $(LIBS) -o $@
+
+$(QUEUE_BENCH): $(BUILD)/obj/bench/queue_bench.o $(LIB_OBJ)
+	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+# A missing package is named with the command that installs it.
+deps:
+	@pkg-config --exists check || { echo "Check is missing: apt-get install check pkg-config" >&2; exit 1; }
+
+run: $(PUSHQ)
+	$(PUSHQ) --host 127.0.0.1 --port 8000 --www www
+
+# The integration tests start $(PUSHQ); PUSHQ_BIN tells them which build.
+test: $(SERVER) $(TESTS)
+	PUSHQ_BIN=$(PUSHQ) PUSHQ_WWW=www $(TESTS)
+
+# Sanitized code is slower: Check's per-test timeouts are stretched to match.
+asan:
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	CK_TIMEOUT_MULTIPLIER=4 $(MAKE) BUILD=build/asan SANITIZER=address OPT=-O1 test
+
+tsan:
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	CK_TIMEOUT_MULTIPLIER=4 $(MAKE) BUILD=build/tsan SANITIZER=thread OPT=-O1 test
+
+valgrind: $(SERVER) $(TESTS)
+	CK_FORK=no CK_DEFAULT_TIMEOUT=120 PUSHQ_BIN=$(PUSHQ) PUSHQ_WWW=www \
+	  valgrind --error-exitcode=1 --leak-check=full $(TESTS)
+
+bench: bench-queue bench-http
+
+bench-queue: $(QUEUE_BENCH)
+	$(QUEUE_BENCH) --python bench/queue_bench.py
+
+bench-http: $(PUSHQ)
+	bench/http_bench.sh $(PUSHQ)
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(BUILD)/obj/bench/queue_bench.d

@@ -1,0 +1,17 @@
+/*
+ * check_main.c - runs every suite; exits non-zero if any test failed.
+ * Select with CK_RUN_SUITE=queue or CK_RUN_CASE=... (Check's own variables).
+ */
+#include "suites.h"
+
+#include <stdlib.h>
+
+int
+main(void)
+{
+	SRunner *runner = srunner_create(queue_suite());
+	srunner_run_all(runner, CK_NORMAL);
+	int failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,12 @@
+/*
+ * suites.h - every Check suite of pushq, run together by check_main.c.
+ * One suite per module (check_<module>.c exports <module>_suite()).
+ */
+#ifndef PUSHQ_TEST_SUITES_H
+#define PUSHQ_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *queue_suite(void);
+
+#endif
