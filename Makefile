@@ -61,6 +61,9 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# The default --www is this tree's www/ (the path lives in the binary only).
+$(MAIN_OBJ): ALL_CFLAGS += -DSRV_DEFAULT_WWW='"$(CURDIR)/www"'
+
 $(BUILD)/obj/test/%.o: test/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@

@@ -1,0 +1,313 @@
+/*
+ * http.c - header look-ups, form and path decoding, and the response writer
+ * (see http.h).  Everything here is a pure function of its arguments.
+ */
+#include "http.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ------------------------------------------------------------------ */
+/* Headers                                                             */
+/* ------------------------------------------------------------------ */
+
+const char *
+http_header(const http_request *req, const char *name)
+{
+	for (int i = 0; i < req->header_count; i++)
+		if (strcasecmp(req->headers[i].name, name) == 0)
+			return req->headers[i].value;
+	return NULL;
+}
+
+bool
+http_has_token(const char *value, const char *token)
+{
+	size_t token_len = strlen(token);
+	const char *s = value;
+	while (*s) {
+		while (*s == ' ' || *s == '\t' || *s == ',')
+			s++;
+		const char *start = s;
+		while (*s && *s != ',')
+			s++;
+		const char *end = s;
+		while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if ((size_t)(end - start) == token_len && strncasecmp(start, token, token_len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Decoding                                                            */
+/* ------------------------------------------------------------------ */
+
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decodes s[0..len) into out[cap]; '+' becomes a space when
+ * plus_is_space.  Returns the length, or -1 for a bad escape, an encoded NUL
+ * (only refused when !plus_is_space: paths) or no room.
+ */
+static long
+percent_decode(const char *s, size_t len, bool plus_is_space, char *out, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '%') {
+			bool complete = i + 2 < len;   /* both hex digits are there */
+			int hi = complete ? hex_value(s[i + 1]) : -1;
+			int lo = complete ? hex_value(s[i + 2]) : -1;
+			if (hi < 0 || lo < 0)
+				return -1;
+			c = (char)(hi * 16 + lo);
+			if (c == '\0' && !plus_is_space)
+				return -1;
+			i += 2;
+		} else if (c == '+' && plus_is_space) {
+			c = ' ';
+		}
+		if (n + 1 >= cap)
+			return -1;
+		out[n++] = c;
+	}
+	if (cap == 0)
+		return -1;
+	out[n] = '\0';
+	return (long)n;
+}
+
+long
+http_path_decode(const char *path, size_t len, char *out, size_t cap)
+{
+	return percent_decode(path, len, false, out, cap);
+}
+
+long
+http_form_value(const char *form, size_t len, const char *key, char *out, size_t cap)
+{
+	size_t key_len = strlen(key);
+	size_t i = 0;
+	while (i < len) {
+		size_t end = i;
+		while (end < len && form[end] != '&')
+			end++;
+		const char *eq = memchr(form + i, '=', end - i);
+		size_t name_end = eq ? (size_t)(eq - form) : end;
+		/* Keys are compared as sent: ours never need decoding. */
+		if (name_end - i == key_len && memcmp(form + i, key, key_len) == 0) {
+			size_t value_start = eq ? name_end + 1 : end;
+			long n = percent_decode(form + value_start, end - value_start, true, out, cap);
+			return n < 0 ? -2 : n;
+		}
+		i = end + 1;
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Output buffer                                                       */
+/* ------------------------------------------------------------------ */
+
+void
+http_buf_free(http_buf *b)
+{
+	free(b->data);
+	*b = (http_buf){ 0 };
+}
+
+/* Room for `more` bytes plus a NUL; false (and b->failed) if impossible. */
+static bool
+buf_reserve(http_buf *b, size_t more)
+{
+	if (b->failed)
+		return false;
+	if (b->len + more + 1 <= b->cap)
+		return true;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < b->len + more + 1)
+		cap *= 2;
+	char *bigger = realloc(b->data, cap);
+	if (bigger == NULL) {
+		b->failed = true;
+		return false;
+	}
+	b->data = bigger;
+	b->cap = cap;
+	return true;
+}
+
+void
+http_buf_append(http_buf *b, const void *data, size_t len)
+{
+	if (!buf_reserve(b, len))
+		return;
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+void
+http_buf_puts(http_buf *b, const char *s)
+{
+	http_buf_append(b, s, strlen(s));
+}
+
+void
+http_buf_printf(http_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !buf_reserve(b, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON strings                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes there
+ * are not valid UTF-8 (overlong forms, surrogates, > U+10FFFF, truncated).
+ */
+static size_t
+utf8_sequence_length(const unsigned char *s, size_t len)
+{
+	unsigned char c = s[0];
+	size_t n;
+	unsigned lo = 0x80, hi = 0xbf;   /* allowed range of the second byte */
+	if (c < 0x80)
+		return 1;
+	else if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0) lo = 0xa0;    /* no overlong forms */
+		if (c == 0xed) hi = 0x9f;    /* no surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0) lo = 0x90;
+		if (c == 0xf4) hi = 0x8f;    /* nothing above U+10FFFF */
+	} else
+		return 0;
+	if (len < n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+void
+http_buf_json_string(http_buf *b, const char *text, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	http_buf_append(b, "\"", 1);
+	size_t run = 0;   /* bytes copied as they are, flushed in one append */
+	for (size_t i = 0; i < len;) {
+		unsigned char c = s[i];
+		size_t n = utf8_sequence_length(s + i, len - i);
+		if (n > 0 && c >= 0x20 && c != '"' && c != '\\') {
+			run += n;
+			i += n;
+			continue;
+		}
+		http_buf_append(b, s + i - run, run);
+		run = 0;
+		char esc[8];
+		if (n == 0)
+			http_buf_puts(b, "\\ufffd");
+		else if (c == '"')
+			http_buf_puts(b, "\\\"");
+		else if (c == '\\')
+			http_buf_puts(b, "\\\\");
+		else if (c == '\n')
+			http_buf_puts(b, "\\n");
+		else if (c == '\r')
+			http_buf_puts(b, "\\r");
+		else if (c == '\t')
+			http_buf_puts(b, "\\t");
+		else {
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			http_buf_puts(b, esc);
+		}
+		i += 1;
+	}
+	http_buf_append(b, s + len - run, run);
+	http_buf_append(b, "\"", 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Responses                                                           */
+/* ------------------------------------------------------------------ */
+
+const char *
+http_reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 101: return "Switching Protocols";
+	case 200: return "OK";
+	case 204: return "No Content";
+	case 302: return "Found";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 426: return "Upgrade Required";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Unknown";
+	}
+}
+
+void
+http_date(time_t t, char out[32])
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+void
+http_response_head(http_buf *b, int status, const char *date,
+                   const char *content_type, size_t content_length,
+                   bool keep_alive, const char *extra)
+{
+	http_buf_printf(b, "HTTP/1.1 %d %s\r\nServer: pushq\r\nDate: %s\r\n",
+	                status, http_reason(status), date);
+	if (content_type != NULL)
+		http_buf_printf(b, "Content-Type: %s\r\n", content_type);
+	http_buf_printf(b, "Content-Length: %zu\r\nConnection: %s\r\n%s\r\n",
+	                content_length, keep_alive ? "keep-alive" : "close",
+	                extra ? extra : "");
+}

@@ -1,0 +1,211 @@
+/*
+ * main.c - pushq's command line: parse the options, start the server, wait
+ * for SIGINT or SIGTERM, stop cleanly.
+ *
+ * Exit codes: 0 after a clean stop (or --help/--version), 1 when the server
+ * cannot start, 2 for bad usage.
+ */
+#include "server/server.h"
+#include "server/util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Where `make` built us from: the default --www is that tree's www/. */
+#ifndef SRV_DEFAULT_WWW
+#define SRV_DEFAULT_WWW "www"
+#endif
+
+#define STOP_GRACE_SECONDS 1.5
+
+static const char usage_text[] =
+	"usage: pushq [options]\n"
+	"  -H, --host ADDR         address to bind, IPv4 or IPv6 (default 127.0.0.1)\n"
+	"  -p, --port N            port, 0 = any free port (default 8000)\n"
+	"      --www DIR           folder of static pages (default: the source tree's www/)\n"
+	"      --poll-timeout S    longest wait of one /get_msg, seconds (default 10)\n"
+	"      --queue-size N      bound of each client's queue (default 1000)\n"
+	"      --client-ttl S      forget a client idle this long, seconds (default 60)\n"
+	"      --max-conns N       open connections at most (default 10000)\n"
+	"      --max-body BYTES    largest request body / WebSocket message (default 65536)\n"
+	"      --log LEVEL         error, warn, info or debug (default info)\n"
+	"  -h, --help              print this help and exit\n"
+	"      --version           print the version and exit\n";
+
+enum { OPT_WWW = 256, OPT_POLL_TIMEOUT, OPT_QUEUE_SIZE, OPT_CLIENT_TTL,
+       OPT_MAX_CONNS, OPT_MAX_BODY, OPT_LOG, OPT_VERSION };
+
+static const struct option long_options[] = {
+	{ "host", required_argument, NULL, 'H' },
+	{ "port", required_argument, NULL, 'p' },
+	{ "www", required_argument, NULL, OPT_WWW },
+	{ "poll-timeout", required_argument, NULL, OPT_POLL_TIMEOUT },
+	{ "queue-size", required_argument, NULL, OPT_QUEUE_SIZE },
+	{ "client-ttl", required_argument, NULL, OPT_CLIENT_TTL },
+	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Bad usage: one line on stderr, exit 2. */
+static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "pushq: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, " (try --help)\n");
+	va_end(ap);
+	exit(2);
+}
+
+static long
+parse_long(const char *option, const char *text, long min, long max)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || v < min || v > max)
+		usage_error("%s wants a whole number from %ld to %ld, not '%s'", option, min, max, text);
+	return v;
+}
+
+static double
+parse_seconds(const char *option, const char *text, double min, double max)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(text, &end);
+	if (errno != 0 || end == text || *end != '\0' || isnan(v) || v < min || v > max)
+		usage_error("%s wants seconds from %g to %g, not '%s'", option, min, max, text);
+	return v;
+}
+
+static void
+parse_options(int argc, char **argv, srv_config *cfg)
+{
+	*cfg = (srv_config){ .host = "127.0.0.1", .port = 8000, .poll_timeout = 10,
+	                     .queue_size = 1000, .client_ttl = 60, .max_conns = 10000,
+	                     .max_body = 65536 };
+	snprintf(cfg->www, sizeof(cfg->www), "%s", SRV_DEFAULT_WWW);
+	opterr = 0;
+	int opt;
+	while ((opt = getopt_long(argc, argv, ":H:p:h", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'H':
+			if (strlen(optarg) >= sizeof(cfg->host))
+				usage_error("--host '%s' is too long", optarg);
+			snprintf(cfg->host, sizeof(cfg->host), "%s", optarg);
+			break;
+		case 'p': cfg->port = (int)parse_long("--port", optarg, 0, 65535); break;
+		case OPT_WWW:
+			if (strlen(optarg) >= sizeof(cfg->www))
+				usage_error("--www '%s' is too long", optarg);
+			snprintf(cfg->www, sizeof(cfg->www), "%s", optarg);
+			break;
+		case OPT_POLL_TIMEOUT:
+			cfg->poll_timeout = parse_seconds("--poll-timeout", optarg, 0, 86400);
+			break;
+		case OPT_QUEUE_SIZE:
+			cfg->queue_size = parse_long("--queue-size", optarg, 1, 100000000);
+			break;
+		case OPT_CLIENT_TTL:
+			cfg->client_ttl = parse_seconds("--client-ttl", optarg, 0.001, 31536000);
+			break;
+		case OPT_MAX_CONNS:
+			cfg->max_conns = parse_long("--max-conns", optarg, 1, 10000000);
+			break;
+		case OPT_MAX_BODY:
+			cfg->max_body = (size_t)parse_long("--max-body", optarg, 1, 1L << 30);
+			break;
+		case OPT_LOG: {
+			int level = srv_log_parse_level(optarg);
+			if (level < 0)
+				usage_error("--log wants error, warn, info or debug, not '%s'", optarg);
+			srv_log_set_level((srv_log_level)level);
+			break;
+		}
+		case 'h': fputs(usage_text, stdout); exit(0);
+		case OPT_VERSION: printf("pushq %s\n", SRV_VERSION); exit(0);
+		case ':': usage_error("%s needs a value", argv[optind - 1]);
+		default: usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+}
+
+/* --www must be a directory; it is kept as an absolute, resolved path. */
+static bool
+resolve_www(srv_config *cfg)
+{
+	char real[PATH_MAX];
+	struct stat st;
+	if (realpath(cfg->www, real) == NULL || stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "pushq: cannot start: --www %s is not a readable directory\n", cfg->www);
+		return false;
+	}
+	snprintf(cfg->www, sizeof(cfg->www), "%s", real);
+	return true;
+}
+
+int
+main(int argc, char **argv)
+{
+	srv_config cfg;
+	parse_options(argc, argv, &cfg);
+	if (!resolve_www(&cfg))
+		return 1;
+
+	/* Only this thread takes SIGINT/SIGTERM (with sigwait); every thread
+	 * started below inherits the blocked mask. */
+	sigset_t stop_signals;
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	static srv server;   /* the one server state; see server.h */
+	char err[256];
+	if (srv_open(&server, &cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "pushq: cannot start: %s\n", err);
+		return 1;
+	}
+	pthread_t acceptor, reaper;
+	if (pthread_create(&acceptor, NULL, srv_accept_main, &server) != 0 ||
+	    pthread_create(&reaper, NULL, srv_reaper_main, &server) != 0) {
+		fprintf(stderr, "pushq: cannot start: no threads\n");
+		return 1;
+	}
+	bool v6 = strchr(cfg.host, ':') != NULL;
+	printf("pushq listening on http://%s%s%s:%d/\n", v6 ? "[" : "", cfg.host, v6 ? "]" : "",
+	       server.port);
+	fflush(stdout);
+
+	int sig;
+	sigwait(&stop_signals, &sig);
+	srv_log(SRV_LOG_INFO, "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	bool all_closed = srv_stop(&server, STOP_GRACE_SECONDS);
+	pthread_join(acceptor, NULL);
+	pthread_join(reaper, NULL);
+	if (all_closed)
+		srv_close(&server);
+	else
+		srv_log(SRV_LOG_WARN, "%ld connection(s) still closing; exiting anyway",
+		        srv_open_conns(&server));
+	return 0;
+}

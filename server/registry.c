@@ -1,0 +1,404 @@
+/*
+ * registry.c - clients, their queues, and broadcast (see registry.h).
+ *
+ * DESIGN
+ * The clients live in a hash table (name -> client, separate chaining) under
+ * one mutex, r->lock.  It guards the table and each client's `refs` and
+ * `last_seen`.  A broadcast holds r->lock while it puts the message into
+ * every queue with queue_put_nowait, which never blocks, so the lock is held
+ * for a few microseconds per thousand clients.  Because ids are given out
+ * under the same lock, every queue receives messages in id order.
+ *
+ * Taking a message does not touch r->lock at all: the taker holds a
+ * reference to its client and blocks in the client's own queue, exactly like
+ * the seed's `q.get(timeout=10)`.
+ */
+#include "registry.h"
+#include "util.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct srv_client {
+	srv_client *next;            /* next in the same hash bucket */
+	char name[SRV_NAME_MAX + 1];
+	srv_client_kind kind;
+	queue *q;                    /* of srv_msg *, bounded */
+	int refs;                    /* under r->lock */
+	double last_seen;            /* under r->lock, srv_monotonic() */
+	atomic_long dropped_unreported; /* missed since the last delivery */
+	atomic_long dropped_total;
+	_Atomic(srv_msg *) returned; /* an undelivered message, comes first */
+};
+
+struct srv_registry {
+	pthread_mutex_t lock;
+	srv_client **buckets;
+	size_t bucket_count;         /* a power of two */
+	size_t client_count;
+	long queue_size;
+	bool shut_down;
+	uint64_t next_id;            /* under lock */
+	atomic_ullong sent, delivered, dropped;
+};
+
+#define REGISTRY_INITIAL_BUCKETS 64
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                            */
+/* ------------------------------------------------------------------ */
+
+void
+srv_msg_release(srv_msg *m)
+{
+	if (m != NULL && atomic_fetch_sub(&m->refs, 1) == 1)
+		free(m);
+}
+
+/* The queue's destructor for messages still queued when it drops them. */
+static void
+release_queued_msg(void *item)
+{
+	srv_msg_release(item);
+}
+
+/* A message with no references yet; its JSON is rendered once, here. */
+static srv_msg *
+msg_new(uint64_t id, const char *from, const char *text, size_t text_len)
+{
+	http_buf json = { 0 };
+	http_buf_puts(&json, "{\"status\":true,\"msg\":");
+	http_buf_json_string(&json, text, text_len);
+	http_buf_printf(&json, ",\"id\":%llu,\"from\":", (unsigned long long)id);
+	http_buf_json_string(&json, from, strlen(from));
+	srv_msg *m = json.failed ? NULL : malloc(sizeof(*m) + json.len);
+	if (m != NULL) {
+		atomic_init(&m->refs, 0);
+		m->id = id;
+		m->text_len = text_len;
+		m->json_len = json.len;
+		memcpy(m->json, json.data, json.len);
+	}
+	http_buf_free(&json);
+	return m;
+}
+
+void
+srv_msg_append_json(http_buf *b, const srv_msg *m, long dropped)
+{
+	http_buf_append(b, m->json, m->json_len);
+	http_buf_printf(b, ",\"dropped\":%ld}", dropped);
+}
+
+/* ------------------------------------------------------------------ */
+/* The table; every function here needs r->lock held.                  */
+/* ------------------------------------------------------------------ */
+
+/* FNV-1a: simple, and good enough for names. */
+static size_t
+name_hash(const char *name)
+{
+	size_t h = 14695981039346656037ULL & SIZE_MAX;
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		h = (h ^ *c) * (1099511628211ULL & SIZE_MAX);
+	return h;
+}
+
+static srv_client **
+bucket_of(srv_registry *r, const char *name)
+{
+	return &r->buckets[name_hash(name) & (r->bucket_count - 1)];
+}
+
+static srv_client *
+table_find(srv_registry *r, const char *name)
+{
+	for (srv_client *c = *bucket_of(r, name); c != NULL; c = c->next)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+/* Doubles the buckets once there are more clients than buckets. */
+static void
+table_grow(srv_registry *r)
+{
+	size_t count = r->bucket_count * 2;
+	srv_client **buckets = calloc(count, sizeof(*buckets));
+	if (buckets == NULL)
+		return;              /* longer chains, still correct */
+	for (size_t i = 0; i < r->bucket_count; i++) {
+		srv_client *c = r->buckets[i];
+		while (c != NULL) {
+			srv_client *next = c->next;
+			srv_client **b = &buckets[name_hash(c->name) & (count - 1)];
+			c->next = *b;
+			*b = c;
+			c = next;
+		}
+	}
+	free(r->buckets);
+	r->buckets = buckets;
+	r->bucket_count = count;
+}
+
+static void
+client_free(srv_client *c)
+{
+	srv_msg_release(atomic_load(&c->returned));
+	queue_free(c->q);
+	free(c);
+}
+
+static srv_client *
+client_new(srv_registry *r, const char *name, srv_client_kind kind)
+{
+	srv_client *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->q = queue_new(r->queue_size, release_queued_msg);
+	if (c->q == NULL) {
+		free(c);
+		return NULL;
+	}
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->kind = kind;
+	return c;
+}
+
+/* ------------------------------------------------------------------ */
+/* Public API                                                          */
+/* ------------------------------------------------------------------ */
+
+srv_registry *
+srv_registry_new(long queue_size)
+{
+	srv_registry *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	r->buckets = calloc(REGISTRY_INITIAL_BUCKETS, sizeof(*r->buckets));
+	if (r->buckets == NULL || pthread_mutex_init(&r->lock, NULL) != 0) {
+		free(r->buckets);
+		free(r);
+		return NULL;
+	}
+	r->bucket_count = REGISTRY_INITIAL_BUCKETS;
+	r->queue_size = queue_size;
+	r->next_id = 1;
+	return r;
+}
+
+void
+srv_registry_free(srv_registry *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->bucket_count; i++) {
+		srv_client *c = r->buckets[i];
+		while (c != NULL) {
+			srv_client *next = c->next;
+			client_free(c);
+			c = next;
+		}
+	}
+	free(r->buckets);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+srv_client *
+srv_registry_join(srv_registry *r, const char *name, srv_client_kind kind)
+{
+	size_t len = strlen(name);
+	if (len == 0 || len > SRV_NAME_MAX)
+		return NULL;
+	pthread_mutex_lock(&r->lock);
+	srv_client *c = r->shut_down ? NULL : table_find(r, name);
+	if (c == NULL && !r->shut_down && (c = client_new(r, name, kind)) != NULL) {
+		srv_client **b = bucket_of(r, name);
+		c->next = *b;
+		*b = c;
+		if (++r->client_count > r->bucket_count)
+			table_grow(r);
+	}
+	if (c != NULL) {
+		if (kind == SRV_CLIENT_WS)
+			c->kind = SRV_CLIENT_WS;
+		c->refs++;
+		c->last_seen = srv_monotonic();
+	}
+	pthread_mutex_unlock(&r->lock);
+	return c;
+}
+
+srv_client *
+srv_registry_find(srv_registry *r, const char *name)
+{
+	pthread_mutex_lock(&r->lock);
+	srv_client *c = table_find(r, name);
+	if (c != NULL) {
+		c->refs++;
+		c->last_seen = srv_monotonic();
+	}
+	pthread_mutex_unlock(&r->lock);
+	return c;
+}
+
+void
+srv_client_release(srv_registry *r, srv_client *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&r->lock);
+	c->refs--;
+	c->last_seen = srv_monotonic();
+	pthread_mutex_unlock(&r->lock);
+}
+
+const char *
+srv_client_name(const srv_client *c)
+{
+	return c->name;
+}
+
+bool
+srv_registry_broadcast(srv_registry *r, const char *from, const char *text,
+                       size_t text_len, uint64_t *id_out)
+{
+	pthread_mutex_lock(&r->lock);
+	uint64_t id = r->next_id;
+	srv_msg *m = msg_new(id, from, text, text_len);
+	if (m == NULL) {
+		pthread_mutex_unlock(&r->lock);
+		return false;
+	}
+	r->next_id++;
+	/* One reference for us while we work, one per queue it goes into. */
+	atomic_store(&m->refs, 1);
+	for (size_t i = 0; i < r->bucket_count; i++) {
+		for (srv_client *c = r->buckets[i]; c != NULL; c = c->next) {
+			atomic_fetch_add(&m->refs, 1);
+			if (queue_put_nowait(c->q, m) != QUEUE_OK) {
+				atomic_fetch_sub(&m->refs, 1);   /* never below our own */
+				atomic_fetch_add(&c->dropped_unreported, 1);
+				atomic_fetch_add(&c->dropped_total, 1);
+				atomic_fetch_add(&r->dropped, 1);
+			}
+		}
+	}
+	atomic_fetch_add(&r->sent, 1);
+	pthread_mutex_unlock(&r->lock);
+	srv_msg_release(m);
+	if (id_out != NULL)
+		*id_out = id;
+	return true;
+}
+
+queue_rc
+srv_client_take(srv_registry *r, srv_client *c, double timeout_s,
+                srv_msg **m_out, long *dropped_out)
+{
+	srv_msg *m = atomic_exchange(&c->returned, NULL);
+	queue_rc rc = QUEUE_OK;
+	if (m == NULL) {
+		void *item;
+		rc = queue_get(c->q, &item, true, &timeout_s);
+		m = item;
+	}
+	if (rc == QUEUE_OK) {
+		*m_out = m;
+		*dropped_out = atomic_exchange(&c->dropped_unreported, 0);
+		atomic_fetch_add(&r->delivered, 1);
+	}
+	return rc;
+}
+
+void
+srv_client_give_back(srv_registry *r, srv_client *c, srv_msg *m, long dropped)
+{
+	atomic_fetch_add(&c->dropped_unreported, dropped);
+	atomic_fetch_sub(&r->delivered, 1);
+	srv_msg *none = NULL;
+	if (atomic_compare_exchange_strong(&c->returned, &none, m))
+		return;
+	/* A second undelivered message at once (two waiters on one name):
+	 * it goes to the back of the queue, or is dropped if that is full. */
+	if (queue_put_nowait(c->q, m) != QUEUE_OK) {
+		srv_msg_release(m);
+		atomic_fetch_add(&c->dropped_unreported, 1);
+		atomic_fetch_add(&c->dropped_total, 1);
+		atomic_fetch_add(&r->dropped, 1);
+	}
+}
+
+size_t
+srv_registry_reap(srv_registry *r, double ttl_s)
+{
+	size_t removed = 0;
+	pthread_mutex_lock(&r->lock);
+	double now = srv_monotonic();
+	for (size_t i = 0; i < r->bucket_count; i++) {
+		srv_client **link = &r->buckets[i];
+		while (*link != NULL) {
+			srv_client *c = *link;
+			if (c->refs == 0 && now - c->last_seen > ttl_s) {
+				*link = c->next;
+				client_free(c);
+				r->client_count--;
+				removed++;
+			} else {
+				link = &c->next;
+			}
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return removed;
+}
+
+void
+srv_registry_shutdown(srv_registry *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->shut_down = true;
+	for (size_t i = 0; i < r->bucket_count; i++)
+		for (srv_client *c = r->buckets[i]; c != NULL; c = c->next)
+			queue_shutdown(c->q, false);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void
+srv_registry_counts_get(srv_registry *r, srv_registry_counts *out)
+{
+	out->sent = atomic_load(&r->sent);
+	out->delivered = atomic_load(&r->delivered);
+	out->dropped = atomic_load(&r->dropped);
+	pthread_mutex_lock(&r->lock);
+	out->clients = r->client_count;
+	pthread_mutex_unlock(&r->lock);
+}
+
+void
+srv_registry_clients_json(srv_registry *r, http_buf *b)
+{
+	http_buf_puts(b, "[");
+	bool first = true;
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->bucket_count; i++) {
+		for (srv_client *c = r->buckets[i]; c != NULL; c = c->next) {
+			queue_stats qs;
+			queue_get_stats(c->q, &qs);
+			http_buf_puts(b, first ? "{\"name\":" : ",{\"name\":");
+			first = false;
+			http_buf_json_string(b, c->name, strlen(c->name));
+			http_buf_printf(b, ",\"kind\":\"%s\",\"queue\":%zu,\"maxsize\":%ld,"
+			                "\"dropped\":%ld,\"waiting\":%u}",
+			                c->kind == SRV_CLIENT_WS ? "ws" : "poll", qs.qsize,
+			                qs.maxsize, atomic_load(&c->dropped_total),
+			                qs.waiting_getters);
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	http_buf_puts(b, "]");
+}

@@ -1,0 +1,296 @@
+/*
+ * router.c - which code answers which request: the seed's Django views.
+ *
+ *   /ab_dy     GET: the AJAX page; POST: {"username":"tony"}
+ *   /ab_b1     registers ?name= and serves the long-polling chat page
+ *   /send_msg  POST content=...: broadcast to every client's queue
+ *   /get_msg   ?name=&timeout=: block on that client's queue
+ *   /stats     the server and every queue, as JSON
+ *   anything else: a file under --www
+ *
+ * Every API path also accepts a trailing slash, as the seed's Django URLs did.
+ */
+#include "server/conn.h"
+#include "server/util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* True when the request path is `route` or `route` + "/". */
+static bool
+path_is(const http_request *req, const char *route)
+{
+	size_t n = strlen(route);
+	return strncmp(req->path, route, n) == 0 &&
+	       (req->path_len == n || (req->path_len == n + 1 && req->path[n] == '/'));
+}
+
+static void
+respond_text(srv_conn *c, int status, const char *text)
+{
+	srv_respond(c, status, "text/plain; charset=utf-8", text, strlen(text), NULL);
+}
+
+/* {"status":false,"msg":""} plus an optional "error". */
+static void
+respond_no_message(srv_conn *c, int status, const char *error)
+{
+	http_buf json = { 0 };
+	http_buf_puts(&json, "{\"status\":false,\"msg\":\"\"");
+	if (error != NULL) {
+		http_buf_puts(&json, ",\"error\":");
+		http_buf_json_string(&json, error, strlen(error));
+	}
+	http_buf_puts(&json, "}");
+	srv_respond_json(c, status, &json);
+	http_buf_free(&json);
+}
+
+static void
+respond_not_allowed(srv_conn *c, const char *allow)
+{
+	char extra[64];
+	snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
+	srv_respond(c, 405, "text/plain; charset=utf-8", "405 Method Not Allowed\n", 23, extra);
+}
+
+/* The ?name= of the request into name[SRV_NAME_MAX + 1]: 1 found, 0 absent
+ * or empty, -1 malformed or too long. */
+static int
+query_name(const http_request *req, char name[SRV_NAME_MAX + 1])
+{
+	long n = http_form_value(req->query, strlen(req->query), "name", name, SRV_NAME_MAX + 1);
+	if (n == -2)
+		return -1;
+	return n > 0 ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The views                                                           */
+/* ------------------------------------------------------------------ */
+
+static void
+view_ab_dy(srv_conn *c, const http_request *req)
+{
+	if (req->method == HTTP_POST) {
+		const char *json = "{\"username\":\"tony\"}";
+		srv_respond(c, 200, "application/json", json, strlen(json), NULL);
+	} else if (req->method == HTTP_GET || req->method == HTTP_HEAD) {
+		srv_serve_file(c, "ab_dy.html");
+	} else {
+		respond_not_allowed(c, "GET, HEAD, POST");
+	}
+}
+
+/* A fresh name for a visitor who came without one. */
+static void
+redirect_to_new_name(srv_conn *c)
+{
+	unsigned char r[4];
+	if (getentropy(r, sizeof(r)) != 0) {   /* no entropy: still unique */
+		unsigned long long n = atomic_load(&c->s->total_conns);
+		memcpy(r, &n, sizeof(r));
+	}
+	char extra[96];
+	snprintf(extra, sizeof(extra), "Location: /ab_b1?name=guest-%02x%02x%02x%02x\r\n",
+	         r[0], r[1], r[2], r[3]);
+	srv_respond(c, 302, "text/plain; charset=utf-8", "", 0, extra);
+}
+
+static void
+view_ab_b1(srv_conn *c, const http_request *req)
+{
+	if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
+		respond_not_allowed(c, "GET, HEAD");
+		return;
+	}
+	char name[SRV_NAME_MAX + 1];
+	int found = query_name(req, name);
+	if (found < 0) {
+		respond_text(c, 400, "bad name: at most 64 bytes, valid %-escapes\n");
+		return;
+	}
+	if (found == 0) {
+		redirect_to_new_name(c);
+		return;
+	}
+	srv_client *client = srv_registry_join(c->s->registry, name, SRV_CLIENT_POLL);
+	if (client == NULL) {
+		respond_text(c, 503, "cannot register now\n");
+		return;
+	}
+	srv_client_release(c->s->registry, client);
+	srv_serve_file(c, "ab_b1.html");
+}
+
+static void
+view_send_msg(srv_conn *c, const http_request *req)
+{
+	if (req->method != HTTP_POST) {
+		respond_not_allowed(c, "POST");
+		return;
+	}
+	/* Decoded text is never longer than the body. */
+	char *content = malloc(req->body_len + 1);
+	char from[SRV_NAME_MAX + 1] = "";
+	if (content == NULL) {
+		respond_text(c, 500, "out of memory\n");
+		return;
+	}
+	long len = http_form_value(req->body, req->body_len, "content", content, req->body_len + 1);
+	long from_len = http_form_value(req->body, req->body_len, "name", from, sizeof(from));
+	if (len == -2 || from_len == -2)
+		respond_text(c, 400, "bad form body: invalid %-escape or name too long\n");
+	else if (len <= 0)
+		respond_text(c, 400, "missing content\n");
+	else if (!srv_registry_broadcast(c->s->registry, from_len > 0 ? from : "",
+	                                 content, (size_t)len, NULL))
+		respond_text(c, 500, "out of memory\n");
+	else
+		respond_text(c, 200, "ok");
+	free(content);
+}
+
+/* ?timeout=S: 1 with *out set, 0 absent, -1 invalid. */
+static int
+query_timeout(const http_request *req, double *out)
+{
+	char text[32];
+	long n = http_form_value(req->query, strlen(req->query), "timeout", text, sizeof(text));
+	if (n == -1)
+		return 0;
+	if (n <= 0)
+		return -1;
+	char *end;
+	errno = 0;
+	double t = strtod(text, &end);
+	if (errno != 0 || *end != '\0' || isnan(t) || t < 0)
+		return -1;
+	*out = t;
+	return 1;
+}
+
+/* Answers with the message taken for this client, or gives it back. */
+static void
+deliver(srv_conn *c, srv_client *client, srv_msg *m, long dropped)
+{
+	http_buf json = { 0 };
+	srv_msg_append_json(&json, m, dropped);
+	/* A peer that left while we waited would never see it: keep it. */
+	bool sent = !json.failed && !srv_peer_closed(c->fd);
+	if (sent) {
+		srv_respond_json(c, 200, &json);
+		sent = srv_flush(c);
+	}
+	if (sent)
+		srv_msg_release(m);
+	else
+		srv_client_give_back(c->s->registry, client, m, dropped);
+	http_buf_free(&json);
+}
+
+static void
+view_get_msg(srv_conn *c, const http_request *req)
+{
+	if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
+		respond_not_allowed(c, "GET, HEAD");
+		return;
+	}
+	char name[SRV_NAME_MAX + 1];
+	double timeout = c->s->cfg.poll_timeout;
+	int has_timeout = query_timeout(req, &timeout);
+	int found = query_name(req, name);
+	if (found <= 0 || has_timeout < 0) {
+		respond_no_message(c, 400, found <= 0 ? "missing or bad name" : "bad timeout");
+		return;
+	}
+	if (timeout > c->s->cfg.poll_timeout)
+		timeout = c->s->cfg.poll_timeout;
+	srv_client *client = srv_registry_find(c->s->registry, name);
+	if (client == NULL) {
+		respond_no_message(c, 404, "unknown client");
+		return;
+	}
+	/* Earlier pipelined answers go out before this thread blocks. */
+	if (c->out.len > 0 && !srv_flush(c)) {
+		srv_client_release(c->s->registry, client);
+		c->keep_alive = false;
+		return;
+	}
+	srv_msg *m;
+	long dropped;
+	queue_rc rc = srv_client_take(c->s->registry, client, timeout, &m, &dropped);
+	if (rc == QUEUE_OK && !c->head_only)
+		deliver(c, client, m, dropped);
+	else {
+		if (rc == QUEUE_OK)       /* HEAD takes nothing away */
+			srv_client_give_back(c->s->registry, client, m, dropped);
+		respond_no_message(c, 200, NULL);
+	}
+	srv_client_release(c->s->registry, client);
+}
+
+/* Reads "Threads:" from /proc/self/status; 0 where there is no /proc. */
+static long
+thread_count(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	long threads = 0;
+	char line[128];
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "Threads: %ld", &threads) == 1)
+			break;
+	if (f != NULL)
+		fclose(f);
+	return threads;
+}
+
+static void
+view_stats(srv_conn *c, const http_request *req)
+{
+	if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
+		respond_not_allowed(c, "GET, HEAD");
+		return;
+	}
+	srv *s = c->s;
+	srv_registry_counts counts;
+	srv_registry_counts_get(s->registry, &counts);
+	http_buf json = { 0 };
+	http_buf_printf(&json,
+	                "{\"uptime\":%.3f,\"connections\":{\"open\":%ld,\"total\":%llu},"
+	                "\"threads\":%ld,\"messages\":{\"sent\":%llu,\"delivered\":%llu,"
+	                "\"dropped\":%llu},\"queue_size\":%ld,\"poll_timeout\":%g,"
+	                "\"client_count\":%zu,\"clients\":",
+	                srv_monotonic() - s->started, srv_open_conns(s),
+	                (unsigned long long)atomic_load(&s->total_conns), thread_count(),
+	                (unsigned long long)counts.sent, (unsigned long long)counts.delivered,
+	                (unsigned long long)counts.dropped, s->cfg.queue_size,
+	                s->cfg.poll_timeout, counts.clients);
+	srv_registry_clients_json(s->registry, &json);
+	http_buf_puts(&json, "}");
+	srv_respond_json(c, 200, &json);
+	http_buf_free(&json);
+}
+
+void
+srv_route(srv_conn *c, const http_request *req)
+{
+	if (path_is(req, "/get_msg"))
+		view_get_msg(c, req);
+	else if (path_is(req, "/send_msg"))
+		view_send_msg(c, req);
+	else if (path_is(req, "/ab_b1"))
+		view_ab_b1(c, req);
+	else if (path_is(req, "/ab_dy"))
+		view_ab_dy(c, req);
+	else if (path_is(req, "/stats"))
+		view_stats(c, req);
+	else if (req->method == HTTP_GET || req->method == HTTP_HEAD)
+		srv_serve_static(c, req);
+	else
+		respond_not_allowed(c, "GET, HEAD");
+}

@@ -1,0 +1,104 @@
+/*
+ * server.h - the pushq server: one listener, one thread per connection.
+ *
+ * DESIGN
+ *   main thread      parses options, opens the server, then waits for
+ *                    SIGINT/SIGTERM with sigwait() and stops it;
+ *   acceptor thread  accepts connections and starts one detached thread for
+ *                    each (srv_conn_main), or answers 503 over --max-conns;
+ *   reaper thread    forgets clients idle past --client-ttl;
+ *   connection       reads requests, answers them in order; a /get_msg
+ *   threads          blocks the thread in its client's queue (the design
+ *                    card's heart); a WebSocket keeps its thread.
+ *
+ * Stopping: srv_stop() sets `stopping`, makes the `stop_fd` eventfd readable
+ * (every thread polls it next to its socket, so all of them wake at once),
+ * and shuts every client queue down (every waiting /get_msg answers at once).
+ * It then waits, with a deadline, until the last connection thread is gone.
+ *
+ * The one server state is `srv`: made by main(), passed to every thread, and
+ * written after start only through its atomics and under its lock.
+ * Signals: SIGINT/SIGTERM are blocked in every thread but waited for by main;
+ * SIGPIPE is ignored, and sends use MSG_NOSIGNAL.
+ */
+#ifndef PUSHQ_SERVER_H
+#define PUSHQ_SERVER_H
+
+#include "http/http.h"
+#include "server/registry.h"
+
+#include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#define SRV_VERSION "0.1.0"
+
+/* Connection timing, in seconds: a request must arrive whole within
+ * SRV_REQUEST_TIMEOUT of its first byte, and a keep-alive connection may sit
+ * idle for SRV_IDLE_TIMEOUT; past either, 408 and close (slow-loris). */
+#define SRV_REQUEST_TIMEOUT 5.0
+#define SRV_IDLE_TIMEOUT 15.0
+#define SRV_SEND_TIMEOUT 10    /* a peer that reads nothing for this long */
+
+/* Connection threads need little stack: buffers live on the heap.
+ * Sanitizers need more (red zones), so they get more. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SRV_THREAD_STACK (1024 * 1024)
+#else
+#define SRV_THREAD_STACK (128 * 1024)
+#endif
+
+typedef struct {
+	char host[INET6_ADDRSTRLEN];
+	int port;
+	char www[PATH_MAX];
+	double poll_timeout;
+	long queue_size;
+	double client_ttl;
+	long max_conns;
+	size_t max_body;
+} srv_config;
+
+typedef struct {
+	srv_config cfg;
+	int listen_fd;
+	int stop_fd;                  /* eventfd: readable once stopping */
+	int port;                     /* the real port (--port 0) */
+	srv_registry *registry;
+	double started;               /* srv_monotonic() at start */
+	pthread_attr_t thread_attr;   /* detached, SRV_THREAD_STACK */
+
+	atomic_bool stopping;
+	atomic_ullong total_conns;
+
+	pthread_mutex_t lock;
+	pthread_cond_t all_closed;    /* signalled when open_conns reaches 0 */
+	long open_conns;              /* under lock */
+} srv;
+
+/*
+ * Opens the server: binds and listens, raises the open-file limit for
+ * --max-conns.  Returns 0, or -1 with a reason in err[errlen].
+ */
+int srv_open(srv *s, const srv_config *cfg, char *err, size_t errlen);
+
+/* The acceptor and reaper loops, each run in its own thread until stop. */
+void *srv_accept_main(void *srv);
+void *srv_reaper_main(void *srv);
+
+/* Stops accepting, wakes every thread and waits up to `seconds` for the
+ * connection threads to end.  Returns true when they all did. */
+bool srv_stop(srv *s, double seconds);
+
+/* Frees what srv_open made (after srv_stop returned true). */
+void srv_close(srv *s);
+
+/* Open connections now (for /stats). */
+long srv_open_conns(srv *s);
+
+/* The thread of one accepted connection; takes ownership of `conn`. */
+void *srv_conn_main(void *conn);
+
+#endif

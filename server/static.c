@@ -1,0 +1,185 @@
+/*
+ * static.c - files under --www, for GET and HEAD.
+ *
+ * The path goes through one pipeline, as in OpenBSD's httpd:
+ *   percent-decode (a bad %XX or an encoded NUL is 400)
+ *   -> check each segment: ".." is 400, a dotfile or "." is 404
+ *   -> "/" and "dir/" mean their index.html
+ *   -> join to the --www root (a truncated path is 414)
+ *   -> open without following a final symlink; only a regular file is served.
+ * No request can name a file outside --www.
+ */
+#include "server/conn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Files up to this size are copied into the answer; bigger ones go by sendfile. */
+#define STATIC_INLINE_MAX (256 * 1024)
+
+static const struct { const char *ext, *type; } mime_types[] = {
+	{ "html", "text/html; charset=utf-8" },
+	{ "htm", "text/html; charset=utf-8" },
+	{ "css", "text/css; charset=utf-8" },
+	{ "js", "text/javascript; charset=utf-8" },
+	{ "mjs", "text/javascript; charset=utf-8" },
+	{ "json", "application/json" },
+	{ "txt", "text/plain; charset=utf-8" },
+	{ "md", "text/markdown; charset=utf-8" },
+	{ "svg", "image/svg+xml" },
+	{ "png", "image/png" },
+	{ "jpg", "image/jpeg" },
+	{ "jpeg", "image/jpeg" },
+	{ "gif", "image/gif" },
+	{ "webp", "image/webp" },
+	{ "ico", "image/x-icon" },
+	{ "wasm", "application/wasm" },
+	{ "woff2", "font/woff2" },
+};
+
+static const char *
+mime_type(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+	const char *slash = strrchr(path, '/');
+	if (dot != NULL && (slash == NULL || dot > slash))
+		for (size_t i = 0; i < sizeof(mime_types) / sizeof(mime_types[0]); i++)
+			if (strcasecmp(dot + 1, mime_types[i].ext) == 0)
+				return mime_types[i].type;
+	return "application/octet-stream";
+}
+
+static void
+respond_status(srv_conn *c, int status)
+{
+	char body[64];
+	int n = snprintf(body, sizeof(body), "%d %s\n", status, http_reason(status));
+	srv_respond(c, status, "text/plain; charset=utf-8", body, (size_t)n, NULL);
+}
+
+/* 0 when every segment of the decoded path is safe, else the status. */
+static int
+check_segments(const char *path)
+{
+	const char *seg = path;
+	while (*seg != '\0') {
+		while (*seg == '/')
+			seg++;
+		size_t len = strcspn(seg, "/");
+		if (len == 2 && seg[0] == '.' && seg[1] == '.')
+			return 400;
+		if (len > 0 && seg[0] == '.')
+			return 404;         /* dotfiles and "." are never served */
+		seg += len;
+	}
+	return 0;
+}
+
+/* Reads all `size` bytes of fd into a new buffer; NULL on failure. */
+static char *
+read_whole(int fd, size_t size)
+{
+	char *data = malloc(size ? size : 1);
+	size_t got = 0;
+	while (data != NULL && got < size) {
+		ssize_t n = read(fd, data + got, size - got);
+		if (n <= 0) {
+			free(data);
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	return data;
+}
+
+/* Sends the open file `fd` of `size` bytes as a 200 answer. */
+static void
+send_file(srv_conn *c, int fd, size_t size, const char *type)
+{
+	if (c->head_only) {
+		srv_respond_head(c, 200, type, size, NULL);
+		return;
+	}
+	if (size <= STATIC_INLINE_MAX) {
+		char *data = read_whole(fd, size);
+		if (data == NULL)
+			respond_status(c, 500);
+		else
+			srv_respond(c, 200, type, data, size, NULL);
+		free(data);
+		return;
+	}
+	/* Large: the head now, then the kernel copies the file to the socket. */
+	srv_respond_head(c, 200, type, size, NULL);
+	if (!srv_flush(c)) {
+		c->keep_alive = false;
+		return;
+	}
+	off_t offset = 0;
+	while ((size_t)offset < size) {
+		if (sendfile(c->fd, fd, &offset, size - (size_t)offset) <= 0) {
+			c->keep_alive = false;   /* the peer saw a short body */
+			return;
+		}
+	}
+}
+
+/* Serves `decoded`, a safe path relative to --www starting with '/'. */
+static void
+serve_path(srv_conn *c, const char *decoded)
+{
+	char file[PATH_MAX];
+	size_t len = strlen(decoded);
+	const char *index = (len == 0 || decoded[len - 1] == '/') ? "index.html" : "";
+	int n = snprintf(file, sizeof(file), "%s%s%s", c->s->cfg.www, decoded, index);
+	if (n < 0 || (size_t)n >= sizeof(file)) {
+		respond_status(c, 414);
+		return;
+	}
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && index[0] == '\0') {
+		/* "/dir" without the slash: serve its index too. */
+		close(fd);
+		char with_slash[PATH_MAX];
+		snprintf(with_slash, sizeof(with_slash), "%s/", decoded);
+		serve_path(c, with_slash);
+		return;
+	}
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		respond_status(c, fd < 0 && errno == EACCES ? 403 : 404);
+	else
+		send_file(c, fd, (size_t)st.st_size, mime_type(file));
+	if (fd >= 0)
+		close(fd);
+}
+
+void
+srv_serve_static(srv_conn *c, const http_request *req)
+{
+	char decoded[PATH_MAX];
+	if (http_path_decode(req->path, req->path_len, decoded, sizeof(decoded)) < 0) {
+		respond_status(c, 400);
+		return;
+	}
+	int status = check_segments(decoded);
+	if (status != 0)
+		respond_status(c, status);
+	else
+		serve_path(c, decoded);
+}
+
+void
+srv_serve_file(srv_conn *c, const char *relative_path)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "/%s", relative_path);
+	serve_path(c, path);
+}
