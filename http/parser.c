@@ -240,18 +240,22 @@ parse_header_line(http_request *req, char *line)
 	return 0;
 }
 
-/* Content-Length: 1*DIGIT, at most 18 digits so it cannot overflow. */
-static bool
+/* Content-Length: 1*DIGIT.  Returns 0, 400 (not a number) or 413 (a
+ * number past 18 digits: larger than any body we accept, and we stop
+ * before it could overflow). */
+static int
 parse_content_length(const char *s, size_t *out)
 {
 	size_t n = 0, digits = 0;
 	for (; *s; s++, digits++) {
-		if (!isdigit((unsigned char)*s) || digits == 18)
-			return false;
+		if (!isdigit((unsigned char)*s))
+			return 400;
+		if (digits == 18)
+			return 413;
 		n = n * 10 + (size_t)(*s - '0');
 	}
 	*out = n;
-	return digits > 0;
+	return digits > 0 ? 0 : 400;
 }
 
 /*
@@ -300,8 +304,9 @@ read_framing(http_parser *p)
 		return 0;
 	}
 	if (length != NULL) {
-		if (!parse_content_length(length, &p->body_expected))
-			return 400;
+		int status = parse_content_length(length, &p->body_expected);
+		if (status != 0)
+			return status;
 		if (p->body_expected > p->max_body)
 			return 413;
 		p->state = p->body_expected > 0 ? ST_BODY : ST_DONE;

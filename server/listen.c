@@ -21,6 +21,10 @@
 #define LISTEN_BACKLOG 4096
 #define FDS_BESIDES_CONNS 64   /* listener, eventfd, files being served... */
 
+static int set_error(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Fills err (anet style) and returns -1. */
 static int
 set_error(char *err, size_t errlen, const char *fmt, ...)
 {

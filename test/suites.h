@@ -8,5 +8,8 @@
 #include <check.h>
 
 Suite *queue_suite(void);
+Suite *http_suite(void);
+Suite *registry_suite(void);
+Suite *server_suite(void);
 
 #endif

@@ -23,3 +23,248 @@ tu_wait_until(bool (*cond)(void *arg), void *arg, double seconds)
 	}
 	return true;
 }
+
+/* ------------------------------------------------------------------ */
+/* Server process and HTTP client                                      */
+/* ------------------------------------------------------------------ */
+
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *
+pushq_bin(void)
+{
+	const char *bin = getenv("PUSHQ_BIN");
+	return bin ? bin : "build/pushq";
+}
+
+/* Reads one line from fd within `seconds` into line[cap]; false on timeout. */
+static bool
+read_line(int fd, char *line, size_t cap, double seconds)
+{
+	size_t n = 0;
+	double deadline = tu_now() + seconds;
+	while (n + 1 < cap) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int left = (int)((deadline - tu_now()) * 1000);
+		if (left <= 0 || poll(&p, 1, left) <= 0)
+			return false;
+		if (read(fd, line + n, 1) != 1)
+			return false;
+		if (line[n] == '\n')
+			break;
+		n++;
+	}
+	line[n] = '\0';
+	return true;
+}
+
+/* fork + exec pushq; its stdout (and stderr when err_fd) come back in pipes. */
+static pid_t
+spawn(const char *const *args, int *out_fd, int *err_fd)
+{
+	int out[2], err[2];
+	ck_assert_int_eq(pipe(out), 0);
+	ck_assert_int_eq(pipe(err), 0);
+	const char *argv[32];
+	int argc = 0;
+	argv[argc++] = pushq_bin();
+	for (int i = 0; args[i] != NULL && argc < 31; i++)
+		argv[argc++] = args[i];
+	argv[argc] = NULL;
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(out[1], STDOUT_FILENO);
+		if (err_fd != NULL)
+			dup2(err[1], STDERR_FILENO);
+		close(out[0]);
+		close(err[0]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	*out_fd = out[0];
+	if (err_fd != NULL)
+		*err_fd = err[0];
+	else
+		close(err[0]);
+	return pid;
+}
+
+tu_server
+tu_server_start(const char *const *extra_args)
+{
+	const char *www = getenv("PUSHQ_WWW");
+	const char *args[32] = { "--port", "0", "--www", www ? www : "www", "--log", "warn" };
+	int n = 6;
+	for (int i = 0; extra_args != NULL && extra_args[i] != NULL && n < 31; i++)
+		args[n++] = extra_args[i];
+	args[n] = NULL;
+	int out;
+	tu_server s = { .pid = spawn(args, &out, NULL) };
+	char line[256];
+	ck_assert_msg(read_line(out, line, sizeof(line), 5.0), "pushq did not start");
+	close(out);
+	ck_assert_msg(sscanf(line, "pushq listening on http://127.0.0.1:%d/", &s.port) == 1,
+	              "unexpected start line: %s", line);
+	return s;
+}
+
+int
+tu_server_stop(tu_server *s, double seconds)
+{
+	kill(s->pid, SIGTERM);
+	double deadline = tu_now() + seconds;
+	struct timespec tick = { 0, 2000000 };
+	int status;
+	while (waitpid(s->pid, &status, WNOHANG) == 0) {
+		if (tu_now() > deadline) {
+			kill(s->pid, SIGKILL);
+			waitpid(s->pid, &status, 0);
+			return -1;
+		}
+		nanosleep(&tick, NULL);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int
+tu_run_pushq(const char *const *args, char *err, size_t errlen)
+{
+	int out, err_fd;
+	pid_t pid = spawn(args, &out, &err_fd);
+	if (!read_line(err_fd, err, errlen, 5.0))
+		err[0] = '\0';
+	int status;
+	waitpid(pid, &status, 0);
+	close(out);
+	close(err_fd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int
+tu_connect(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(fd, 0);
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	struct timeval tv = { 20, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+void
+tu_send(int fd, const char *s, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
+		if (n <= 0)
+			return;      /* the server may close early on bad input */
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+int
+tu_header(const tu_response *r, const char *name, char *out, size_t cap)
+{
+	size_t len = strlen(name);
+	for (const char *line = strstr(r->head, "\r\n"); line != NULL; line = strstr(line + 2, "\r\n")) {
+		const char *h = line + 2;
+		if (strncasecmp(h, name, len) == 0 && h[len] == ':') {
+			const char *v = h + len + 1;
+			while (*v == ' ')
+				v++;
+			size_t n = strcspn(v, "\r");
+			if (n >= cap)
+				n = cap - 1;
+			memcpy(out, v, n);
+			out[n] = '\0';
+			return 1;
+		}
+	}
+	return 0;
+}
+
+tu_response
+tu_read_response(int fd, int head_only)
+{
+	tu_response r = { 0 };
+	size_t n = 0;
+	/* The head, a byte at a time: slow, simple, never reads past it. */
+	while (n + 1 < sizeof(r.head)) {
+		if (recv(fd, r.head + n, 1, 0) != 1)
+			break;
+		n++;
+		r.head[n] = '\0';
+		if (n >= 4 && memcmp(r.head + n - 4, "\r\n\r\n", 4) == 0)
+			break;
+	}
+	if (sscanf(r.head, "HTTP/1.1 %d", &r.status) != 1)
+		r.status = 0;
+	char value[32];
+	size_t len = tu_header(&r, "Content-Length", value, sizeof(value)) ? strtoul(value, NULL, 10) : 0;
+	if (head_only)
+		len = 0;
+	r.body = calloc(1, len + 1);
+	while (r.body_len < len) {
+		ssize_t got = recv(fd, r.body + r.body_len, len - r.body_len, 0);
+		if (got <= 0)
+			break;
+		r.body_len += (size_t)got;
+	}
+	return r;
+}
+
+void
+tu_response_free(tu_response *r)
+{
+	free(r->body);
+	r->body = NULL;
+}
+
+tu_response
+tu_request(int port, const char *method, const char *target, const char *body)
+{
+	int fd = tu_connect(port);
+	char head[1024];
+	if (body != NULL)
+		snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+		         "Content-Type: application/x-www-form-urlencoded\r\n"
+		         "Content-Length: %zu\r\n\r\n", method, target, strlen(body));
+	else
+		snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+		         method, target);
+	tu_send_str(fd, head);
+	if (body != NULL)
+		tu_send_str(fd, body);
+	tu_response r = tu_read_response(fd, strcmp(method, "HEAD") == 0);
+	close(fd);
+	return r;
+}
+
+double
+tu_wait_readable(int fd, double seconds)
+{
+	double start = tu_now();
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	if (poll(&p, 1, (int)(seconds * 1000)) <= 0)
+		return -1;
+	return tu_now() - start;
+}

@@ -14,4 +14,62 @@ double tu_now(void);
  * `seconds` have passed (returns false). */
 bool tu_wait_until(bool (*cond)(void *arg), void *arg, double seconds);
 
+/* ------------------------------------------------------------------ */
+/* A real pushq process, and a tiny HTTP client, for integration tests. */
+/* ------------------------------------------------------------------ */
+#ifndef PUSHQ_TEST_UTIL_SERVER
+#define PUSHQ_TEST_UTIL_SERVER
+
+#include <stddef.h>
+#include <string.h>
+#include <sys/types.h>
+
+typedef struct {
+	pid_t pid;
+	int port;
+} tu_server;
+
+/*
+ * Starts $PUSHQ_BIN (default build/pushq) with --port 0 --www $PUSHQ_WWW
+ * and the NULL-terminated extra arguments, and reads its start line.
+ * Fails the test if it does not start within 5 s.
+ */
+tu_server tu_server_start(const char *const *extra_args);
+
+/* SIGTERM, then waits up to `seconds`; returns the exit status, or -1 if it
+ * did not exit in time (it is then killed). */
+int tu_server_stop(tu_server *s, double seconds);
+
+/* Runs $PUSHQ_BIN with args (NULL-terminated) to its end; returns its exit
+ * status and puts the first line of its stderr in err[errlen]. */
+int tu_run_pushq(const char *const *args, char *err, size_t errlen);
+
+/* A TCP connection to 127.0.0.1:port, with a 20 s receive timeout. */
+int tu_connect(int port);
+
+/* Sends all of s (len bytes). */
+void tu_send(int fd, const char *s, size_t len);
+#define tu_send_str(fd, s) tu_send(fd, s, strlen(s))
+
+typedef struct {
+	int status;          /* 0 when no response could be read */
+	char head[8192];     /* status line and headers */
+	char *body;          /* NUL-terminated, malloc'd (free with tu_response_free) */
+	size_t body_len;
+} tu_response;
+
+/* Reads one response (Content-Length framed; no body when head_only). */
+tu_response tu_read_response(int fd, int head_only);
+void tu_response_free(tu_response *r);
+
+/* The value of header `name` in r (case-insensitive) into out; false if none. */
+int tu_header(const tu_response *r, const char *name, char *out, size_t cap);
+
+/* One request on a new connection (closed after): method, target, body. */
+tu_response tu_request(int port, const char *method, const char *target, const char *body);
+
+/* Seconds waited until fd had data or was closed (<0 on timeout). */
+double tu_wait_readable(int fd, double seconds);
+
+#endif
 #endif

@@ -1,0 +1,231 @@
+/*
+ * check_registry.c - the chat room without a network: join, broadcast,
+ * take, drops, give-back, reaping and shutdown.
+ */
+#include "server/registry.h"
+#include "suites.h"
+#include "testutil.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+static srv_registry *reg;
+
+static void
+setup(void)
+{
+	reg = srv_registry_new(3);
+	ck_assert_ptr_nonnull(reg);
+}
+
+static void
+teardown(void)
+{
+	srv_registry_free(reg);
+}
+
+/* The /get_msg JSON of the client's next message, or "" when none. */
+static void
+take_json(srv_client *c, char *out, size_t cap)
+{
+	srv_msg *m;
+	long dropped;
+	out[0] = '\0';
+	if (srv_client_take(reg, c, 0, &m, &dropped) != QUEUE_OK)
+		return;
+	http_buf b = { 0 };
+	srv_msg_append_json(&b, m, dropped);
+	snprintf(out, cap, "%s", b.data);
+	http_buf_free(&b);
+	srv_msg_release(m);
+}
+
+START_TEST(join_keeps_queue)
+{
+	srv_client *a = srv_registry_join(reg, "tony", SRV_CLIENT_POLL);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_str_eq(srv_client_name(a), "tony");
+	ck_assert(srv_registry_broadcast(reg, "", "hi", 2, NULL));
+	srv_client *again = srv_registry_join(reg, "tony", SRV_CLIENT_POLL);
+	ck_assert_ptr_eq(a, again);         /* the seed replaced it, losing "hi" */
+	char json[256];
+	take_json(again, json, sizeof(json));
+	ck_assert_str_eq(json, "{\"status\":true,\"msg\":\"hi\",\"id\":1,\"from\":\"\",\"dropped\":0}");
+	srv_client_release(reg, a);
+	srv_client_release(reg, again);
+	ck_assert_ptr_null(srv_registry_find(reg, "nobody"));
+}
+END_TEST
+
+START_TEST(bad_names)
+{
+	char long_name[SRV_NAME_MAX + 2];
+	memset(long_name, 'n', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	ck_assert_ptr_null(srv_registry_join(reg, "", SRV_CLIENT_POLL));
+	ck_assert_ptr_null(srv_registry_join(reg, long_name, SRV_CLIENT_POLL));
+	long_name[SRV_NAME_MAX] = '\0';
+	srv_client *c = srv_registry_join(reg, long_name, SRV_CLIENT_POLL);
+	ck_assert_ptr_nonnull(c);
+	srv_client_release(reg, c);
+}
+END_TEST
+
+START_TEST(broadcast_in_order_to_all)
+{
+	srv_client *a = srv_registry_join(reg, "a", SRV_CLIENT_POLL);
+	srv_client *b = srv_registry_join(reg, "b", SRV_CLIENT_WS);
+	uint64_t id1, id2;
+	ck_assert(srv_registry_broadcast(reg, "a", "one", 3, &id1));
+	ck_assert(srv_registry_broadcast(reg, "b", "t\"wo", 4, &id2));
+	ck_assert_uint_lt(id1, id2);
+	char json[256];
+	for (int i = 0; i < 2; i++) {
+		srv_client *c = i == 0 ? a : b;
+		take_json(c, json, sizeof(json));
+		ck_assert_str_eq(json, "{\"status\":true,\"msg\":\"one\",\"id\":1,\"from\":\"a\",\"dropped\":0}");
+		take_json(c, json, sizeof(json));
+		ck_assert_str_eq(json, "{\"status\":true,\"msg\":\"t\\\"wo\",\"id\":2,\"from\":\"b\",\"dropped\":0}");
+		take_json(c, json, sizeof(json));
+		ck_assert_str_eq(json, "");
+	}
+	srv_registry_counts counts;
+	srv_registry_counts_get(reg, &counts);
+	ck_assert_uint_eq(counts.sent, 2);
+	ck_assert_uint_eq(counts.delivered, 4);
+	ck_assert_uint_eq(counts.clients, 2);
+	http_buf list = { 0 };
+	srv_registry_clients_json(reg, &list);
+	ck_assert_ptr_nonnull(strstr(list.data, "{\"name\":\"b\",\"kind\":\"ws\",\"queue\":0,\"maxsize\":3"));
+	http_buf_free(&list);
+	srv_client_release(reg, a);
+	srv_client_release(reg, b);
+}
+END_TEST
+
+START_TEST(full_queue_counts_drops)
+{
+	srv_client *a = srv_registry_join(reg, "a", SRV_CLIENT_POLL);
+	for (int i = 1; i <= 5; i++) {
+		char text[16];
+		snprintf(text, sizeof(text), "m%d", i);
+		ck_assert(srv_registry_broadcast(reg, "", text, strlen(text), NULL));  /* never blocks */
+	}
+	char json[256];
+	take_json(a, json, sizeof(json));
+	ck_assert_str_eq(json, "{\"status\":true,\"msg\":\"m1\",\"id\":1,\"from\":\"\",\"dropped\":2}");
+	take_json(a, json, sizeof(json));
+	ck_assert_ptr_nonnull(strstr(json, "\"msg\":\"m2\""));
+	ck_assert_ptr_nonnull(strstr(json, "\"dropped\":0"));
+	srv_registry_counts counts;
+	srv_registry_counts_get(reg, &counts);
+	ck_assert_uint_eq(counts.dropped, 2);
+	srv_client_release(reg, a);
+}
+END_TEST
+
+START_TEST(give_back_comes_first)
+{
+	srv_client *a = srv_registry_join(reg, "a", SRV_CLIENT_POLL);
+	srv_registry_broadcast(reg, "", "first", 5, NULL);
+	srv_registry_broadcast(reg, "", "second", 6, NULL);
+	srv_msg *m;
+	long dropped;
+	ck_assert_int_eq(srv_client_take(reg, a, 0, &m, &dropped), QUEUE_OK);
+	srv_client_give_back(reg, a, m, dropped);   /* the response failed */
+	char json[256];
+	take_json(a, json, sizeof(json));
+	ck_assert_ptr_nonnull(strstr(json, "\"msg\":\"first\""));
+	take_json(a, json, sizeof(json));
+	ck_assert_ptr_nonnull(strstr(json, "\"msg\":\"second\""));
+	srv_client_release(reg, a);
+}
+END_TEST
+
+/* Reaps clients idle for 50 ms; true once only one client is left. */
+static bool
+reaped_to_one(void *arg)
+{
+	(void)arg;
+	srv_registry_reap(reg, 0.05);
+	srv_registry_counts counts;
+	srv_registry_counts_get(reg, &counts);
+	return counts.clients == 1;
+}
+
+START_TEST(idle_clients_are_reaped)
+{
+	srv_client *held = srv_registry_join(reg, "held", SRV_CLIENT_POLL);
+	srv_client *idle = srv_registry_join(reg, "idle", SRV_CLIENT_POLL);
+	srv_registry_broadcast(reg, "", "x", 1, NULL);   /* freed with its queue */
+	srv_client_release(reg, idle);
+	ck_assert(tu_wait_until(reaped_to_one, NULL, 5));
+	ck_assert_ptr_null(srv_registry_find(reg, "idle"));
+	/* A held client is never reaped, however old. */
+	ck_assert_uint_eq(srv_registry_reap(reg, 0), 0);
+	srv_client *still = srv_registry_find(reg, "held");
+	ck_assert_ptr_eq(still, held);
+	srv_client_release(reg, still);
+	srv_client_release(reg, held);
+}
+END_TEST
+
+struct taker { srv_client *c; queue_rc rc; };
+
+static void *
+take_blocking(void *arg)
+{
+	struct taker *t = arg;
+	srv_msg *m;
+	long dropped;
+	t->rc = srv_client_take(reg, t->c, 30, &m, &dropped);
+	if (t->rc == QUEUE_OK)
+		srv_msg_release(m);
+	return NULL;
+}
+
+static bool
+someone_waits(void *arg)
+{
+	http_buf list = { 0 };
+	srv_registry_clients_json(reg, &list);
+	bool waiting = strstr(list.data, "\"waiting\":1") != NULL;
+	http_buf_free(&list);
+	(void)arg;
+	return waiting;
+}
+
+START_TEST(shutdown_wakes_takers)
+{
+	struct taker t = { .c = srv_registry_join(reg, "w", SRV_CLIENT_POLL) };
+	pthread_t thread;
+	pthread_create(&thread, NULL, take_blocking, &t);
+	ck_assert(tu_wait_until(someone_waits, NULL, 5));
+	double start = tu_now();
+	srv_registry_shutdown(reg);
+	pthread_join(thread, NULL);
+	ck_assert_int_eq(t.rc, QUEUE_SHUTDOWN);
+	ck_assert_double_lt(tu_now() - start, 1.0);
+	ck_assert_ptr_null(srv_registry_join(reg, "late", SRV_CLIENT_POLL));
+	srv_client_release(reg, t.c);
+}
+END_TEST
+
+Suite *
+registry_suite(void)
+{
+	Suite *s = suite_create("registry");
+	TCase *tc = tcase_create("registry");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, join_keeps_queue);
+	tcase_add_test(tc, bad_names);
+	tcase_add_test(tc, broadcast_in_order_to_all);
+	tcase_add_test(tc, full_queue_counts_drops);
+	tcase_add_test(tc, give_back_comes_first);
+	tcase_add_test(tc, idle_clients_are_reaped);
+	tcase_add_test(tc, shutdown_wakes_takers);
+	suite_add_tcase(s, tc);
+	return s;
+}

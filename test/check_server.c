@@ -1,0 +1,500 @@
+/*
+ * check_server.c - integration: a real build/pushq on a free port, real
+ * sockets.  Each test starts its own server and stops it with SIGTERM,
+ * checking that it exits 0 in time.
+ */
+#include "suites.h"
+#include "testutil.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static tu_server server;
+
+static void
+start(const char *const *args)
+{
+	server = tu_server_start(args);
+}
+
+static void
+stop(void)
+{
+	ck_assert_int_eq(tu_server_stop(&server, 3.0), 0);
+}
+
+/* One request; checks the status; returns the body (caller frees). */
+static char *
+expect(const char *method, const char *target, const char *body, int status)
+{
+	tu_response r = tu_request(server.port, method, target, body);
+	ck_assert_msg(r.status == status, "%s %s: got %d, wanted %d\n%s", method, target,
+	              r.status, status, r.head);
+	return r.body;
+}
+
+static void
+expect_body(const char *method, const char *target, const char *body, int status,
+            const char *wanted)
+{
+	char *got = expect(method, target, body, status);
+	ck_assert_str_eq(got, wanted);
+	free(got);
+}
+
+/* The number of "waiting":1 entries in /stats: threads blocked in get. */
+static int
+waiting_clients(void)
+{
+	char *stats = expect("GET", "/stats", NULL, 200);
+	int n = 0;
+	for (char *p = stats; (p = strstr(p, "\"waiting\":1")) != NULL; p++)
+		n++;
+	free(stats);
+	return n;
+}
+
+static bool
+have_waiting(void *want)
+{
+	return waiting_clients() >= *(int *)want;
+}
+
+static void
+await_waiting(int n)
+{
+	ck_assert_msg(tu_wait_until(have_waiting, &n, 10), "%d waiters never showed", n);
+}
+
+/* Starts a /get_msg on a new connection; returns the socket. */
+static int
+start_get(const char *name, const char *timeout)
+{
+	int fd = tu_connect(server.port);
+	char req[256];
+	snprintf(req, sizeof(req), "GET /get_msg?name=%s&timeout=%s HTTP/1.1\r\nHost: t\r\n\r\n",
+	         name, timeout);
+	tu_send_str(fd, req);
+	return fd;
+}
+
+/* ---------------------------------------------------------- the seed */
+
+START_TEST(seed_flow)
+{
+	start(NULL);
+	free(expect("GET", "/ab_b1?name=alice", NULL, 200));
+	free(expect("GET", "/ab_b1/?name=bob", NULL, 200));
+	expect_body("POST", "/send_msg/", "content=hello", 200, "ok");
+	expect_body("POST", "/send_msg", "content=%E4%BD%A0%E5%A5%BD+there&name=alice", 200, "ok");
+	const char *names[] = { "alice", "bob" };
+	for (int i = 0; i < 2; i++) {
+		char target[64];
+		snprintf(target, sizeof(target), "/get_msg?name=%s", names[i]);
+		expect_body("GET", target, NULL, 200,
+		            "{\"status\":true,\"msg\":\"hello\",\"id\":1,\"from\":\"\",\"dropped\":0}");
+		strcat(target, "&timeout=0");
+		expect_body("GET", target, NULL, 200,
+		            "{\"status\":true,\"msg\":\"你好 there\",\"id\":2,\"from\":\"alice\",\"dropped\":0}");
+		expect_body("GET", target, NULL, 200, "{\"status\":false,\"msg\":\"\"}");
+	}
+	expect_body("POST", "/ab_dy", "", 200, "{\"username\":\"tony\"}");
+	stop();
+}
+END_TEST
+
+START_TEST(get_msg_errors)
+{
+	start(NULL);
+	expect_body("GET", "/get_msg?name=ghost", NULL, 404,
+	            "{\"status\":false,\"msg\":\"\",\"error\":\"unknown client\"}");
+	free(expect("GET", "/get_msg", NULL, 400));
+	free(expect("GET", "/ab_b1?name=x", NULL, 200));
+	free(expect("GET", "/get_msg?name=x&timeout=-1", NULL, 400));
+	free(expect("GET", "/get_msg?name=x&timeout=abc", NULL, 400));
+	free(expect("GET", "/get_msg?name=x&timeout=nan", NULL, 400));
+	free(expect("POST", "/send_msg", "content=", 400));
+	free(expect("POST", "/send_msg", "other=1", 400));
+	free(expect("POST", "/send_msg", "content=%zz", 400));
+	tu_response r = tu_request(server.port, "GET", "/send_msg", NULL);
+	char allow[64];
+	ck_assert_int_eq(r.status, 405);
+	ck_assert(tu_header(&r, "Allow", allow, sizeof(allow)));
+	ck_assert_str_eq(allow, "POST");
+	tu_response_free(&r);
+	stop();
+}
+END_TEST
+
+START_TEST(redirect_without_name)
+{
+	start(NULL);
+	tu_response r = tu_request(server.port, "GET", "/ab_b1", NULL);
+	char location[128];
+	ck_assert_int_eq(r.status, 302);
+	ck_assert(tu_header(&r, "Location", location, sizeof(location)));
+	ck_assert_int_eq(strncmp(location, "/ab_b1?name=guest-", 18), 0);
+	tu_response_free(&r);
+	stop();
+}
+END_TEST
+
+/* ------------------------------------------------------ long polling */
+
+START_TEST(timeout_not_before)
+{
+	start(NULL);
+	free(expect("GET", "/ab_b1?name=t", NULL, 200));
+	double t0 = tu_now();
+	expect_body("GET", "/get_msg?name=t&timeout=0.3", NULL, 200, "{\"status\":false,\"msg\":\"\"}");
+	double waited = tu_now() - t0;
+	ck_assert_double_ge(waited, 0.3);
+	ck_assert_double_lt(waited, 2.0);
+	t0 = tu_now();      /* short polling: timeout=0 answers at once */
+	expect_body("GET", "/get_msg?name=t&timeout=0", NULL, 200, "{\"status\":false,\"msg\":\"\"}");
+	ck_assert_double_lt(tu_now() - t0, 0.5);
+	stop();
+}
+END_TEST
+
+START_TEST(poll_timeout_caps_wait)
+{
+	start((const char *[]){ "--poll-timeout", "0.2", NULL });
+	free(expect("GET", "/ab_b1?name=t", NULL, 200));
+	double t0 = tu_now();
+	expect_body("GET", "/get_msg?name=t&timeout=60", NULL, 200, "{\"status\":false,\"msg\":\"\"}");
+	ck_assert_double_lt(tu_now() - t0, 2.0);
+	stop();
+}
+END_TEST
+
+START_TEST(waiting_get_wakes_at_once)
+{
+	start(NULL);
+	free(expect("GET", "/ab_b1?name=w", NULL, 200));
+	int fd = start_get("w", "10");
+	await_waiting(1);
+	double sent = tu_now();
+	expect_body("POST", "/send_msg", "content=now", 200, "ok");
+	ck_assert_double_ge(tu_wait_readable(fd, 5), 0);
+	double latency = tu_now() - sent;
+	tu_response r = tu_read_response(fd, 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"msg\":\"now\""));
+	ck_assert_double_lt(latency, 0.05);    /* a few ms, generously */
+	tu_response_free(&r);
+	close(fd);
+	stop();
+}
+END_TEST
+
+START_TEST(drops_are_reported)
+{
+	start((const char *[]){ "--queue-size", "2", NULL });
+	free(expect("GET", "/ab_b1?name=d", NULL, 200));
+	for (int i = 0; i < 5; i++)
+		expect_body("POST", "/send_msg", "content=m", 200, "ok");
+	char *first = expect("GET", "/get_msg?name=d&timeout=0", NULL, 200);
+	ck_assert_ptr_nonnull(strstr(first, "\"id\":1,"));
+	ck_assert_ptr_nonnull(strstr(first, "\"dropped\":3}"));
+	free(first);
+	char *stats = expect("GET", "/stats", NULL, 200);
+	ck_assert_ptr_nonnull(strstr(stats, "\"dropped\":3"));
+	free(stats);
+	stop();
+}
+END_TEST
+
+START_TEST(message_survives_a_vanished_poller)
+{
+	start(NULL);
+	free(expect("GET", "/ab_b1?name=v", NULL, 200));
+	int fd = start_get("v", "10");
+	await_waiting(1);
+	close(fd);                /* the browser tab closes while waiting */
+	expect_body("POST", "/send_msg", "content=keep+me", 200, "ok");
+	char *body = expect("GET", "/get_msg?name=v&timeout=5", NULL, 200);
+	ck_assert_ptr_nonnull(strstr(body, "\"msg\":\"keep me\""));
+	free(body);
+	stop();
+}
+END_TEST
+
+#define CONCURRENT 100
+
+START_TEST(hundred_concurrent_long_polls)
+{
+	start(NULL);
+	int fds[CONCURRENT];
+	for (int i = 0; i < CONCURRENT; i++) {
+		char target[64], name[16];
+		snprintf(name, sizeof(name), "c%d", i);
+		snprintf(target, sizeof(target), "/ab_b1?name=%s", name);
+		free(expect("GET", target, NULL, 200));
+		fds[i] = start_get(name, "20");
+	}
+	await_waiting(CONCURRENT);
+	expect_body("POST", "/send_msg", "content=all", 200, "ok");
+	for (int i = 0; i < CONCURRENT; i++) {
+		tu_response r = tu_read_response(fds[i], 0);
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_ptr_nonnull(strstr(r.body, "\"msg\":\"all\",\"id\":1,"));
+		tu_response_free(&r);
+		close(fds[i]);
+	}
+	stop();
+}
+END_TEST
+
+/* ---------------------------------------------------------- HTTP/1.1 */
+
+START_TEST(keep_alive_and_pipelining)
+{
+	start(NULL);
+	int fd = tu_connect(server.port);
+	for (int i = 0; i < 3; i++) {
+		tu_send_str(fd, "GET /stats HTTP/1.1\r\nHost: t\r\n\r\n");
+		tu_response r = tu_read_response(fd, 0);
+		ck_assert_int_eq(r.status, 200);
+		char conn[32];
+		ck_assert(tu_header(&r, "Connection", conn, sizeof(conn)));
+		ck_assert_str_eq(conn, "keep-alive");
+		ck_assert(tu_header(&r, "Date", conn, sizeof(conn)));
+		tu_response_free(&r);
+	}
+	/* Three pipelined requests in one write: three answers, in order. */
+	tu_send_str(fd, "POST /ab_dy HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"
+	                "GET /nope HTTP/1.1\r\nHost: t\r\n\r\n"
+	                "POST /ab_dy HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+	                "Connection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+	int wanted[] = { 200, 404, 200 };
+	for (int i = 0; i < 3; i++) {
+		tu_response r = tu_read_response(fd, 0);
+		ck_assert_int_eq(r.status, wanted[i]);
+		tu_response_free(&r);
+	}
+	ck_assert_double_ge(tu_wait_readable(fd, 5), 0);    /* then it closes */
+	char byte;
+	ck_assert_int_eq(recv(fd, &byte, 1, 0), 0);
+	close(fd);
+
+	/* HTTP/1.0 closes after one answer. */
+	fd = tu_connect(server.port);
+	tu_send_str(fd, "GET /stats HTTP/1.0\r\n\r\n");
+	tu_response r = tu_read_response(fd, 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(recv(fd, &byte, 1, 0), 0);
+	tu_response_free(&r);
+	close(fd);
+	stop();
+}
+END_TEST
+
+START_TEST(static_files)
+{
+	start(NULL);
+	tu_response get = tu_request(server.port, "GET", "/", NULL);
+	tu_response head = tu_request(server.port, "HEAD", "/index.html", NULL);
+	char type[64], len_get[16], len_head[16];
+	ck_assert_int_eq(get.status, 200);
+	ck_assert_int_eq(head.status, 200);
+	ck_assert(tu_header(&get, "Content-Type", type, sizeof(type)));
+	ck_assert_str_eq(type, "text/html; charset=utf-8");
+	ck_assert(tu_header(&get, "Content-Length", len_get, sizeof(len_get)));
+	ck_assert(tu_header(&head, "Content-Length", len_head, sizeof(len_head)));
+	ck_assert_str_eq(len_get, len_head);
+	ck_assert_uint_eq(head.body_len, 0);
+	ck_assert_ptr_nonnull(strstr(get.body, "<html"));
+	tu_response_free(&get);
+	tu_response_free(&head);
+	free(expect("GET", "/no-such-file.html", NULL, 404));
+	free(expect("GET", "/.git/config", NULL, 404));
+	free(expect("GET", "/%2e%2e/Makefile", NULL, 400));
+	free(expect("GET", "/../Makefile", NULL, 400));
+	free(expect("GET", "/a%00b", NULL, 400));
+	free(expect("GET", "/%zz", NULL, 400));
+	free(expect("DELETE", "/index.html", NULL, 405));
+	free(expect("BREW", "/", NULL, 405));
+	stop();
+}
+END_TEST
+
+/* ------------------------------------------------------------ bad input */
+
+/* Sends raw bytes on a new connection; returns the status answered. */
+static int
+raw_status(const char *raw, size_t len)
+{
+	int fd = tu_connect(server.port);
+	tu_send(fd, raw, len);
+	tu_response r = tu_read_response(fd, 0);
+	tu_response_free(&r);
+	close(fd);
+	return r.status;
+}
+
+#define RAW_STATUS(literal) raw_status(literal, sizeof(literal) - 1)
+
+START_TEST(bad_input_gets_its_status)
+{
+	start((const char *[]){ "--max-body", "1000", NULL });
+	free(expect("GET", "/ab_b1?name=victim", NULL, 200));
+	expect_body("POST", "/send_msg", "content=before", 200, "ok");
+
+	ck_assert_int_eq(RAW_STATUS("\x01\x02garbage\r\n\r\n"), 400);
+	ck_assert_int_eq(RAW_STATUS("GET /a\0b HTTP/1.1\r\nHost: t\r\n\r\n"), 400);
+	ck_assert_int_eq(RAW_STATUS("POST /send_msg HTTP/1.1\r\nHost: t\r\nContent-Length: -5\r\n\r\n"), 400);
+	ck_assert_int_eq(RAW_STATUS("POST /send_msg HTTP/1.1\r\nHost: t\r\n"
+	                            "Content-Length: 99999999999999999999\r\n\r\n"), 413);
+	ck_assert_int_eq(RAW_STATUS("POST /send_msg HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
+	                            "Transfer-Encoding: chunked\r\n\r\n"), 400);
+	ck_assert_int_eq(RAW_STATUS("POST /send_msg HTTP/1.1\r\nHost: t\r\n"
+	                            "Transfer-Encoding: chunked\r\n\r\nxyz\r\n"), 400);
+	ck_assert_int_eq(RAW_STATUS("POST /send_msg HTTP/1.1\r\nHost: t\r\n"
+	                            "Transfer-Encoding: compress\r\n\r\n"), 501);
+
+	char *big = malloc(200 * 1024);
+	int n = sprintf(big, "GET / HTTP/1.1\r\nHost: t\r\nX-Long: ");
+	memset(big + n, 'a', 100 * 1024);
+	strcpy(big + n + 100 * 1024, "\r\n\r\n");
+	ck_assert_int_eq(raw_status(big, strlen(big)), 431);
+	n = sprintf(big, "GET / HTTP/1.1\r\nHost: t\r\n");
+	for (int i = 0; i < 10000; i++)
+		n += sprintf(big + n, "A: b\r\n");
+	strcpy(big + n, "\r\n");
+	ck_assert_int_eq(raw_status(big, strlen(big)), 431);
+	n = sprintf(big, "GET /");
+	memset(big + n, 'u', 20000);
+	strcpy(big + n + 20000, " HTTP/1.1\r\nHost: t\r\n\r\n");
+	ck_assert_int_eq(raw_status(big, strlen(big)), 414);
+	n = sprintf(big, "POST /send_msg HTTP/1.1\r\nHost: t\r\nContent-Length: 2000\r\n\r\ncontent=");
+	memset(big + n, 'x', 1992);
+	ck_assert_int_eq(raw_status(big, (size_t)n + 1992), 413);
+	free(big);
+
+	/* Everyone else is still served, and no message was lost or changed. */
+	expect_body("POST", "/send_msg", "content=after", 200, "ok");
+	expect_body("GET", "/get_msg?name=victim&timeout=0", NULL, 200,
+	            "{\"status\":true,\"msg\":\"before\",\"id\":1,\"from\":\"\",\"dropped\":0}");
+	expect_body("GET", "/get_msg?name=victim&timeout=0", NULL, 200,
+	            "{\"status\":true,\"msg\":\"after\",\"id\":2,\"from\":\"\",\"dropped\":0}");
+	stop();
+}
+END_TEST
+
+START_TEST(slow_request_gets_408)
+{
+	start(NULL);
+	int fd = tu_connect(server.port);
+	tu_send_str(fd, "GET / HTTP/1.1\r\nHost: t\r\n");   /* and never the blank line */
+	double waited = tu_wait_readable(fd, 15);
+	ck_assert_double_ge(waited, 4.0);
+	tu_response r = tu_read_response(fd, 0);
+	ck_assert_int_eq(r.status, 408);
+	tu_response_free(&r);
+	close(fd);
+	stop();
+}
+END_TEST
+
+START_TEST(max_conns_gives_503)
+{
+	start((const char *[]){ "--max-conns", "2", NULL });
+	int a = tu_connect(server.port), b = tu_connect(server.port);
+	for (int i = 0; i < 2; i++) {     /* both are being served */
+		int fd = i == 0 ? a : b;
+		tu_send_str(fd, "GET /stats HTTP/1.1\r\nHost: t\r\n\r\n");
+		tu_response r = tu_read_response(fd, 0);
+		ck_assert_int_eq(r.status, 200);
+		tu_response_free(&r);
+	}
+	int c = tu_connect(server.port);
+	tu_response r = tu_read_response(c, 0);
+	ck_assert_int_eq(r.status, 503);
+	tu_response_free(&r);
+	close(c);
+	close(a);
+	close(b);
+	stop();
+}
+END_TEST
+
+/* ------------------------------------------------- command line, stop */
+
+START_TEST(graceful_shutdown_answers_waiters)
+{
+	start(NULL);
+	free(expect("GET", "/ab_b1?name=s", NULL, 200));
+	int fd = start_get("s", "10");
+	await_waiting(1);
+	double t0 = tu_now();
+	kill(server.pid, SIGTERM);
+	tu_response r = tu_read_response(fd, 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.body, "{\"status\":false,\"msg\":\"\"}");
+	ck_assert_double_lt(tu_now() - t0, 1.0);
+	tu_response_free(&r);
+	close(fd);
+	ck_assert_int_eq(tu_server_stop(&server, 2.0), 0);
+}
+END_TEST
+
+START_TEST(command_line)
+{
+	char err[256];
+	ck_assert_int_eq(tu_run_pushq((const char *[]){ "--help", NULL }, err, sizeof(err)), 0);
+	ck_assert_int_eq(tu_run_pushq((const char *[]){ "--version", NULL }, err, sizeof(err)), 0);
+	ck_assert_int_eq(tu_run_pushq((const char *[]){ "--bogus", NULL }, err, sizeof(err)), 2);
+	ck_assert_ptr_nonnull(strstr(err, "unknown option"));
+	ck_assert_int_eq(tu_run_pushq((const char *[]){ "--port", "70000", NULL }, err, sizeof(err)), 2);
+	ck_assert_int_eq(tu_run_pushq((const char *[]){ "--queue-size", NULL }, err, sizeof(err)), 2);
+	ck_assert_int_eq(tu_run_pushq((const char *[]){ "--log", "loud", NULL }, err, sizeof(err)), 2);
+	ck_assert_int_eq(tu_run_pushq((const char *[]){ "extra", NULL }, err, sizeof(err)), 2);
+	ck_assert_int_eq(tu_run_pushq((const char *[]){ "--port", "0", "--www", "/nonexistent-dir",
+	                                                NULL }, err, sizeof(err)), 1);
+	ck_assert_ptr_nonnull(strstr(err, "--www"));
+	ck_assert_int_eq(tu_run_pushq((const char *[]){ "--host", "not-an-ip", "--port", "0",
+	                                                NULL }, err, sizeof(err)), 1);
+	/* A port already in use. */
+	start(NULL);
+	char port[16];
+	snprintf(port, sizeof(port), "%d", server.port);
+	ck_assert_int_eq(tu_run_pushq((const char *[]){ "--port", port, NULL }, err, sizeof(err)), 1);
+	ck_assert_ptr_nonnull(strstr(err, "cannot"));
+	stop();
+}
+END_TEST
+
+Suite *
+server_suite(void)
+{
+	Suite *s = suite_create("server");
+	TCase *api = tcase_create("api");
+	tcase_set_timeout(api, 30);
+	tcase_add_test(api, seed_flow);
+	tcase_add_test(api, get_msg_errors);
+	tcase_add_test(api, redirect_without_name);
+	tcase_add_test(api, timeout_not_before);
+	tcase_add_test(api, poll_timeout_caps_wait);
+	tcase_add_test(api, waiting_get_wakes_at_once);
+	tcase_add_test(api, drops_are_reported);
+	tcase_add_test(api, message_survives_a_vanished_poller);
+	tcase_add_test(api, hundred_concurrent_long_polls);
+	tcase_add_test(api, keep_alive_and_pipelining);
+	tcase_add_test(api, static_files);
+	suite_add_tcase(s, api);
+
+	TCase *robust = tcase_create("robust");
+	tcase_set_timeout(robust, 30);
+	tcase_add_test(robust, bad_input_gets_its_status);
+	tcase_add_test(robust, slow_request_gets_408);
+	tcase_add_test(robust, max_conns_gives_503);
+	tcase_add_test(robust, graceful_shutdown_answers_waiters);
+	tcase_add_test(robust, command_line);
+	suite_add_tcase(s, robust);
+	return s;
+}
