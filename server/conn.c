@@ -101,15 +101,21 @@ srv_respond_json(srv_conn *c, int status, const http_buf *json)
 	srv_respond(c, status, "application/json", json->data, json->len, NULL);
 }
 
+void
+srv_respond_status(srv_conn *c, int status, const char *extra)
+{
+	char body[64];
+	int n = snprintf(body, sizeof(body), "%d %s\n", status, http_reason(status));
+	srv_respond(c, status, "text/plain; charset=utf-8", body, (size_t)n, extra);
+}
+
 /* An error answer that ends the connection. */
 static void
 respond_error_and_close(srv_conn *c, int status)
 {
-	char body[64];
-	int n = snprintf(body, sizeof(body), "%d %s\n", status, http_reason(status));
 	c->keep_alive = false;
 	c->head_only = false;
-	srv_respond(c, status, "text/plain; charset=utf-8", body, (size_t)n, NULL);
+	srv_respond_status(c, status, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -225,8 +231,7 @@ srv_conn_main(void *arg)
 	c->parser = http_parser_new(s->cfg.max_body);
 	if (c->parser != NULL)
 		serve(c);
-	if (!c->taken_over)
-		close(c->fd);
+	close(c->fd);
 	http_parser_free(c->parser);
 	http_buf_free(&c->out);
 	free(c);

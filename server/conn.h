@@ -24,7 +24,7 @@ typedef struct {
 	time_t date_second;
 	bool head_only;           /* the request is HEAD: no body in answers */
 	bool keep_alive;          /* keep the connection after this answer */
-	bool taken_over;          /* a WebSocket now owns the socket */
+	bool taken_over;          /* a WebSocket session ran: no more HTTP */
 } srv_conn;
 
 /*
@@ -38,6 +38,9 @@ void srv_respond(srv_conn *c, int status, const char *content_type,
 /* Only the head of a response whose body is `len` bytes (sent apart). */
 void srv_respond_head(srv_conn *c, int status, const char *content_type,
                       size_t len, const char *extra);
+
+/* A plain-text answer that only says its status: "404 Not Found\n". */
+void srv_respond_status(srv_conn *c, int status, const char *extra);
 
 /* Same, for a JSON body. */
 void srv_respond_json(srv_conn *c, int status, const http_buf *json);
@@ -53,6 +56,14 @@ bool srv_peer_closed(int fd);
 
 /* Answers one request (router.c). */
 void srv_route(srv_conn *c, const http_request *req);
+
+/* Answers a WebSocket upgrade and runs the session to its end
+ * (ws_session.c): echo on /ws/echo, the chat on /ws?name=. */
+void srv_ws_serve(srv_conn *c, const http_request *req, bool chat);
+
+/* The ?name= of a request into name[SRV_NAME_MAX + 1]: 1 found, 0 absent
+ * or empty, -1 malformed or too long (router.c). */
+int srv_query_name(const http_request *req, char name[SRV_NAME_MAX + 1]);
 
 /* Serves a file under --www for GET/HEAD (static.c). */
 void srv_serve_static(srv_conn *c, const http_request *req);

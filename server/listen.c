@@ -104,6 +104,8 @@ srv_open(srv *s, const srv_config *cfg, char *err, size_t errlen)
 	pthread_attr_init(&s->thread_attr);
 	pthread_attr_setdetachstate(&s->thread_attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&s->thread_attr, SRV_THREAD_STACK);
+	pthread_attr_init(&s->thread_attr_joinable);
+	pthread_attr_setstacksize(&s->thread_attr_joinable, SRV_THREAD_STACK);
 	s->started = srv_monotonic();
 
 	raise_fd_limit(cfg->max_conns);
@@ -255,6 +257,7 @@ srv_close(srv *s)
 		close(s->stop_fd);
 	srv_registry_free(s->registry);
 	pthread_attr_destroy(&s->thread_attr);
+	pthread_attr_destroy(&s->thread_attr_joinable);
 	pthread_cond_destroy(&s->all_closed);
 	pthread_mutex_destroy(&s->lock);
 	s->listen_fd = s->stop_fd = -1;

@@ -50,10 +50,13 @@ struct srv_registry {
 /* Messages                                                            */
 /* ------------------------------------------------------------------ */
 
+/* Not a message: what srv_client_wake puts in a queue to wake its taker. */
+static srv_msg wake_up;
+
 void
 srv_msg_release(srv_msg *m)
 {
-	if (m != NULL && atomic_fetch_sub(&m->refs, 1) == 1)
+	if (m != NULL && m != &wake_up && atomic_fetch_sub(&m->refs, 1) == 1)
 		free(m);
 }
 
@@ -307,12 +310,21 @@ srv_client_take(srv_registry *r, srv_client *c, double timeout_s,
 		rc = queue_get(c->q, &item, true, &timeout_s);
 		m = item;
 	}
+	if (rc == QUEUE_OK && m == &wake_up)
+		return QUEUE_EMPTY;           /* woken, nothing to deliver */
 	if (rc == QUEUE_OK) {
 		*m_out = m;
 		*dropped_out = atomic_exchange(&c->dropped_unreported, 0);
 		atomic_fetch_add(&r->delivered, 1);
 	}
 	return rc;
+}
+
+void
+srv_client_wake(srv_registry *r, srv_client *c)
+{
+	(void)r;
+	queue_put_nowait(c->q, &wake_up);
 }
 
 void

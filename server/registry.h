@@ -103,6 +103,15 @@ queue_rc srv_client_take(srv_registry *r, srv_client *c, double timeout_s,
 void srv_client_give_back(srv_registry *r, srv_client *c, srv_msg *m,
                           long dropped);
 
+/*
+ * Wakes one thread blocked in srv_client_take on c: that take returns
+ * QUEUE_EMPTY with nothing delivered.  A WebSocket session uses it to stop
+ * its writer thread.  (If two takers share the client, the wrong one may
+ * wake: it simply waits again, or answers a long poll early.)  A full queue
+ * needs no wake-up: its taker is not blocked.
+ */
+void srv_client_wake(srv_registry *r, srv_client *c);
+
 /* The client's name (valid while the reference is held). */
 const char *srv_client_name(const srv_client *c);
 

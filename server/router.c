@@ -6,6 +6,7 @@
  *   /send_msg  POST content=...: broadcast to every client's queue
  *   /get_msg   ?name=&timeout=: block on that client's queue
  *   /stats     the server and every queue, as JSON
+ *   /ws/echo   WebSocket echo;  /ws?name=  WebSocket chat (ws_session.c)
  *   anything else: a file under --www
  *
  * Every API path also accepts a trailing slash, as the seed's Django URLs did.
@@ -55,13 +56,11 @@ respond_not_allowed(srv_conn *c, const char *allow)
 {
 	char extra[64];
 	snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
-	srv_respond(c, 405, "text/plain; charset=utf-8", "405 Method Not Allowed\n", 23, extra);
+	srv_respond_status(c, 405, extra);
 }
 
-/* The ?name= of the request into name[SRV_NAME_MAX + 1]: 1 found, 0 absent
- * or empty, -1 malformed or too long. */
-static int
-query_name(const http_request *req, char name[SRV_NAME_MAX + 1])
+int
+srv_query_name(const http_request *req, char name[SRV_NAME_MAX + 1])
 {
 	long n = http_form_value(req->query, strlen(req->query), "name", name, SRV_NAME_MAX + 1);
 	if (n == -2)
@@ -109,7 +108,7 @@ view_ab_b1(srv_conn *c, const http_request *req)
 		return;
 	}
 	char name[SRV_NAME_MAX + 1];
-	int found = query_name(req, name);
+	int found = srv_query_name(req, name);
 	if (found < 0) {
 		respond_text(c, 400, "bad name: at most 64 bytes, valid %-escapes\n");
 		return;
@@ -203,7 +202,7 @@ view_get_msg(srv_conn *c, const http_request *req)
 	char name[SRV_NAME_MAX + 1];
 	double timeout = c->s->cfg.poll_timeout;
 	int has_timeout = query_timeout(req, &timeout);
-	int found = query_name(req, name);
+	int found = srv_query_name(req, name);
 	if (found <= 0 || has_timeout < 0) {
 		respond_no_message(c, 400, found <= 0 ? "missing or bad name" : "bad timeout");
 		return;
@@ -279,7 +278,11 @@ view_stats(srv_conn *c, const http_request *req)
 void
 srv_route(srv_conn *c, const http_request *req)
 {
-	if (path_is(req, "/get_msg"))
+	if (path_is(req, "/ws/echo"))
+		srv_ws_serve(c, req, false);
+	else if (path_is(req, "/ws"))
+		srv_ws_serve(c, req, true);
+	else if (path_is(req, "/get_msg"))
 		view_get_msg(c, req);
 	else if (path_is(req, "/send_msg"))
 		view_send_msg(c, req);

@@ -69,6 +69,7 @@ typedef struct {
 	srv_registry *registry;
 	double started;               /* srv_monotonic() at start */
 	pthread_attr_t thread_attr;   /* detached, SRV_THREAD_STACK */
+	pthread_attr_t thread_attr_joinable; /* the same, joinable (WebSocket writers) */
 
 	atomic_bool stopping;
 	atomic_ullong total_conns;

@@ -56,14 +56,6 @@ mime_type(const char *path)
 	return "application/octet-stream";
 }
 
-static void
-respond_status(srv_conn *c, int status)
-{
-	char body[64];
-	int n = snprintf(body, sizeof(body), "%d %s\n", status, http_reason(status));
-	srv_respond(c, status, "text/plain; charset=utf-8", body, (size_t)n, NULL);
-}
-
 /* 0 when every segment of the decoded path is safe, else the status. */
 static int
 check_segments(const char *path)
@@ -110,7 +102,7 @@ send_file(srv_conn *c, int fd, size_t size, const char *type)
 	if (size <= STATIC_INLINE_MAX) {
 		char *data = read_whole(fd, size);
 		if (data == NULL)
-			respond_status(c, 500);
+			srv_respond_status(c, 500, NULL);
 		else
 			srv_respond(c, 200, type, data, size, NULL);
 		free(data);
@@ -140,7 +132,7 @@ serve_path(srv_conn *c, const char *decoded)
 	const char *index = (len == 0 || decoded[len - 1] == '/') ? "index.html" : "";
 	int n = snprintf(file, sizeof(file), "%s%s%s", c->s->cfg.www, decoded, index);
 	if (n < 0 || (size_t)n >= sizeof(file)) {
-		respond_status(c, 414);
+		srv_respond_status(c, 414, NULL);
 		return;
 	}
 	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -154,7 +146,7 @@ serve_path(srv_conn *c, const char *decoded)
 		return;
 	}
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		respond_status(c, fd < 0 && errno == EACCES ? 403 : 404);
+		srv_respond_status(c, fd < 0 && errno == EACCES ? 403 : 404, NULL);
 	else
 		send_file(c, fd, (size_t)st.st_size, mime_type(file));
 	if (fd >= 0)
@@ -166,12 +158,12 @@ srv_serve_static(srv_conn *c, const http_request *req)
 {
 	char decoded[PATH_MAX];
 	if (http_path_decode(req->path, req->path_len, decoded, sizeof(decoded)) < 0) {
-		respond_status(c, 400);
+		srv_respond_status(c, 400, NULL);
 		return;
 	}
 	int status = check_segments(decoded);
 	if (status != 0)
-		respond_status(c, status);
+		srv_respond_status(c, status, NULL);
 	else
 		serve_path(c, decoded);
 }
