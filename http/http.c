@@ -158,7 +158,8 @@ http_buf_append(http_buf *b, const void *data, size_t len)
 {
 	if (!buf_reserve(b, len))
 		return;
-	memcpy(b->data + b->len, data, len);
+	if (len > 0)            /* data may be NULL when there is nothing */
+		memcpy(b->data + b->len, data, len);
 	b->len += len;
 	b->data[b->len] = '\0';
 }

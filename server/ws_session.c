@@ -24,6 +24,7 @@
 #include "server/util.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,8 +259,8 @@ run_session(ws_session *ws)
 	linger_for_close(ws);
 }
 
-void
-srv_ws_serve(srv_conn *c, const http_request *req, bool chat)
+static void
+upgrade_and_serve(srv_conn *c, const http_request *req, bool chat)
 {
 	char accept[29];
 	int status = ws_handshake_check(req, accept);
@@ -290,4 +291,14 @@ srv_ws_serve(srv_conn *c, const http_request *req, bool chat)
 	}
 	ws_decoder_free(ws.decoder);
 	srv_client_release(c->s->registry, ws.client);
+}
+
+void
+srv_ws_serve(srv_conn *c, const http_request *req, bool chat)
+{
+	upgrade_and_serve(c, req, chat);
+	/* libcrypto keeps some state per thread (for SHA-1 above) and frees it
+	 * when the thread exits.  Free it now instead, so that a server that
+	 * stops as soon as the last connection is counted out leaks nothing. */
+	OPENSSL_thread_stop();
 }

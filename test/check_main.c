@@ -12,7 +12,9 @@ main(void)
 	SRunner *runner = srunner_create(queue_suite());
 	srunner_add_suite(runner, http_suite());
 	srunner_add_suite(runner, registry_suite());
+	srunner_add_suite(runner, ws_suite());
 	srunner_add_suite(runner, server_suite());
+	srunner_add_suite(runner, wsserver_suite());
 	srunner_run_all(runner, CK_NORMAL);
 	int failed = srunner_ntests_failed(runner);
 	srunner_free(runner);

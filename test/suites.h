@@ -10,6 +10,8 @@
 Suite *queue_suite(void);
 Suite *http_suite(void);
 Suite *registry_suite(void);
+Suite *ws_suite(void);
 Suite *server_suite(void);
+Suite *wsserver_suite(void);
 
 #endif
