@@ -6,7 +6,7 @@
 #   make asan       the same suites under AddressSanitizer + UBSan (build/asan/)
 #   make tsan       the same suites under ThreadSanitizer (build/tsan/)
 #   make valgrind   the suites under valgrind, without fork (CK_FORK=no)
-#   make bench      every benchmark (bench-queue, bench-http)
+#   make bench      every benchmark (bench-queue, bench-http, bench-ws)
 #
 # Variables you may set: CC, OPT, SANITIZER=address|thread, WERROR=, BUILD.
 
@@ -48,14 +48,15 @@ MAIN_OBJ = $(BUILD)/obj/server/main.o
 PUSHQ      = $(BUILD)/pushq
 TESTS      = $(BUILD)/check_pushq
 QUEUE_BENCH = $(BUILD)/queue_bench
+WS_BENCH   = $(BUILD)/ws_bench
 
-.PHONY: all run test asan tsan valgrind bench bench-queue bench-http clean deps
+.PHONY: all run test asan tsan valgrind bench bench-queue bench-http bench-ws clean deps
 
 ifneq ($(wildcard server/main.c),)
   SERVER = $(PUSHQ)
 endif
 
-all: $(SERVER) $(TESTS) $(QUEUE_BENCH)
+all: $(SERVER) $(TESTS) $(QUEUE_BENCH) $(WS_BENCH)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -76,6 +77,9 @@ $(TESTS): $(TEST_OBJ) $(LIB_OBJ) | deps
 
 $(QUEUE_BENCH): $(BUILD)/obj/bench/queue_bench.o $(LIB_OBJ)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+$(WS_BENCH): $(BUILD)/obj/bench/ws_bench.o
+	$(CC) $(ALL_LDFLAGS) $^ -o $@
 
 # A missing package is named with the command that installs it.
 deps:
@@ -101,7 +105,7 @@ valgrind: $(SERVER) $(TESTS)
 	CK_FORK=no CK_DEFAULT_TIMEOUT=120 PUSHQ_BIN=$(PUSHQ) PUSHQ_WWW=www \
 	  valgrind --error-exitcode=1 --leak-check=full $(TESTS)
 
-bench: bench-queue bench-http
+bench: bench-queue bench-http bench-ws
 
 bench-queue: $(QUEUE_BENCH)
 	$(QUEUE_BENCH) --python bench/queue_bench.py
@@ -109,7 +113,10 @@ bench-queue: $(QUEUE_BENCH)
 bench-http: $(PUSHQ)
 	bench/http_bench.sh $(PUSHQ)
 
+bench-ws: $(PUSHQ) $(WS_BENCH)
+	bench/ws_bench.sh $(PUSHQ) $(WS_BENCH)
+
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(BUILD)/obj/bench/queue_bench.d
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(BUILD)/obj/bench/queue_bench.d $(BUILD)/obj/bench/ws_bench.d

@@ -16,15 +16,7 @@ pushq_bin=${1:-build/pushq}
 duration=${DURATION:-10s}
 conns=${CONNS:-50}
 threads=2
-tmp=$(mktemp -d)
-pids=()
-
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+source bench/lib.sh
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
@@ -39,18 +31,6 @@ wrk_rps() {
 	echo "  \$ wrk -t$threads -c$conns -d$duration $*" >&2
 	echo "$out" | awk '/Requests\/sec/ {print $2}'
 	if echo "$out" | grep -q "Non-2xx"; then echo "  warning: $(echo "$out" | grep Non-2xx)" >&2; fi
-}
-
-# Starts pushq on a free port; sets $port (not in a subshell: $pids must
-# keep its PID so that cleanup stops it).
-start_pushq() {
-	"$pushq_bin" --port 0 --www www --log warn >"$tmp/pushq.out" 2>"$tmp/pushq.err" &
-	pids+=($!)
-	for _ in $(seq 100); do
-		grep -q listening "$tmp/pushq.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$tmp/pushq.out")
 }
 
 start_nginx() {
@@ -90,7 +70,7 @@ CONF
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
 
-start_pushq
+start_pushq "$pushq_bin"
 echo "pushq on 127.0.0.1:$port ($(stat -c %s www/index.html)-byte index.html)"
 echo
 echo "1. static GET / (keep-alive)"
