@@ -98,6 +98,14 @@ const http_request *http_parser_request(const http_parser *p);
 /* After HTTP_ERROR: the status to answer with (400, 413, 414, 431, ...). */
 int http_parser_error_status(const http_parser *p);
 
+/*
+ * True (once per request) when the head asked "Expect: 100-continue" and the
+ * body has not started: the caller sends "HTTP/1.1 100 Continue" so that the
+ * client sends its body without waiting.  The head's fields can be read then
+ * through http_parser_request(), though the request is not yet done.
+ */
+bool http_parser_take_continue(http_parser *p);
+
 /* True once some bytes of a request have arrived (for 408 decisions). */
 bool http_parser_started(const http_parser *p);
 

@@ -47,6 +47,7 @@ struct http_parser {
 	size_t chunk_left;              /* bytes of the current chunk to come */
 	size_t trailer_len;             /* trailer bytes seen, bounded */
 	bool trailer_line_empty;
+	bool continue_given;            /* http_parser_take_continue said yes */
 
 	http_request req;
 };
@@ -104,6 +105,7 @@ http_parser_reset(http_parser *p)
 	p->chunk_left = 0;
 	p->trailer_len = 0;
 	p->trailer_line_empty = true;
+	p->continue_given = false;
 	memset(&p->req, 0, sizeof(p->req));
 }
 
@@ -117,6 +119,18 @@ int
 http_parser_error_status(const http_parser *p)
 {
 	return p->error_status;
+}
+
+bool
+http_parser_take_continue(http_parser *p)
+{
+	bool waiting_for_body = (p->state == ST_BODY || p->state == ST_CHUNK_SIZE) &&
+	                        p->body_len == 0 && p->line_len == 0;
+	if (!waiting_for_body || p->continue_given)
+		return false;
+	const char *expect = http_header(&p->req, "Expect");
+	p->continue_given = expect != NULL && strcasecmp(expect, "100-continue") == 0;
+	return p->continue_given;
 }
 
 bool

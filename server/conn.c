@@ -188,6 +188,8 @@ serve(srv_conn *c)
 	double request_started = 0;  /* when the request being read began */
 	for (;;) {
 		bool keep_going = answer_buffered(c);
+		if (keep_going && http_parser_take_continue(c->parser))
+			http_buf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
 		if (c->out.len > 0 && !srv_flush(c))
 			return;
 		if (!keep_going || atomic_load(&c->s->stopping))

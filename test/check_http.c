@@ -210,6 +210,24 @@ START_TEST(pipelined_requests)
 }
 END_TEST
 
+START_TEST(expect_continue)
+{
+	const char head[] = "POST /send_msg HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\n"
+	                    "Content-Length: 9\r\n\r\n";
+	size_t used;
+	ck_assert(!http_parser_take_continue(parser));
+	ck_assert_int_eq(http_parser_feed(parser, head, sizeof(head) - 1, &used), HTTP_NEED_MORE);
+	ck_assert(http_parser_take_continue(parser));
+	ck_assert(!http_parser_take_continue(parser));     /* once only */
+	ck_assert_int_eq(http_parser_feed(parser, "content=x", 9, &used), HTTP_DONE);
+	ck_assert_str_eq(http_parser_request(parser)->body, "content=x");
+	http_parser_reset(parser);
+	const char plain[] = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n";
+	ck_assert_int_eq(http_parser_feed(parser, plain, sizeof(plain) - 1, &used), HTTP_NEED_MORE);
+	ck_assert(!http_parser_take_continue(parser));
+}
+END_TEST
+
 START_TEST(leading_blank_lines_ignored)
 {
 	const http_request *req = parse_every_way("\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", HTTP_DONE);
@@ -437,6 +455,7 @@ http_suite(void)
 	tcase_add_test(parse, content_length_body);
 	tcase_add_test(parse, chunked_body);
 	tcase_add_test(parse, pipelined_requests);
+	tcase_add_test(parse, expect_continue);
 	tcase_add_test(parse, leading_blank_lines_ignored);
 	tcase_add_test(parse, other_methods_parse);
 	tcase_add_test(parse, malformed_is_400);
