@@ -8,8 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* The GUID every WebSocket server appends to the key (RFC 6455 1.3). */
-static const char WS_GUID[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 /* ------------------------------------------------------------------ */
 /* Handshake                                                           */
@@ -33,9 +31,8 @@ ws_accept_key(const char *key, char accept[29])
 	return EVP_EncodeBlock((unsigned char *)accept, sha1, 20) == 28;
 }
 
-/* The key must be 16 random bytes in base64: 24 characters ending "==". */
-static bool
-key_valid(const char *key)
+bool
+ws_key_valid(const char *key)
 {
 	if (key == NULL || strlen(key) != 24 || strcmp(key + 22, "==") != 0)
 		return false;
@@ -56,7 +53,7 @@ ws_handshake_check(const http_request *req, char accept[29])
 	if (version == NULL || strcmp(version, "13") != 0)
 		return 426;
 	const char *key = http_header(req, "Sec-WebSocket-Key");
-	if (!key_valid(key))
+	if (!ws_key_valid(key))
 		return 400;
 	return ws_accept_key(key, accept) ? 0 : 500;
 }

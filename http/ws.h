@@ -62,6 +62,12 @@ enum {
  */
 int ws_handshake_check(const http_request *req, char accept[29]);
 
+/* The GUID every WebSocket server appends to the key (RFC 6455 1.3). */
+#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+/* True when key is 16 bytes in base64: 24 characters ending in "==". */
+bool ws_key_valid(const char *key);
+
 /* base64(SHA-1(key + RFC 6455's GUID)) into accept[29], via libcrypto.
  * Returns false only if libcrypto fails. */
 bool ws_accept_key(const char *key, char accept[29]);

@@ -7,10 +7,12 @@
  *   /get_msg   ?name=&timeout=: block on that client's queue
  *   /stats     the server and every queue, as JSON
  *   /ws/echo   WebSocket echo;  /ws?name=  WebSocket chat (ws_session.c)
+ *   /ws/accept ?key=: the Sec-WebSocket-Accept for that key (ws.html's lab)
  *   anything else: a file under --www
  *
  * Every API path also accepts a trailing slash, as the seed's Django URLs did.
  */
+#include "http/ws.h"
 #include "server/conn.h"
 #include "server/util.h"
 
@@ -233,6 +235,27 @@ view_get_msg(srv_conn *c, const http_request *req)
 	srv_client_release(c->s->registry, client);
 }
 
+/*
+ * For the handshake lab on ws.html: the Sec-WebSocket-Accept this server
+ * answers for ?key=, computed by the same code as a real upgrade, so the
+ * page can check its own SubtleCrypto result against the server's.
+ */
+static void
+view_ws_accept(srv_conn *c, const http_request *req)
+{
+	char key[64], accept[29];
+	long n = http_form_value(req->query, strlen(req->query), "key", key, sizeof(key));
+	if (n <= 0 || !ws_key_valid(key) || !ws_accept_key(key, accept)) {
+		respond_no_message(c, 400, "key must be 16 bytes in base64 (24 characters)");
+		return;
+	}
+	http_buf json = { 0 };
+	http_buf_printf(&json, "{\"key\":\"%s\",\"guid\":\"%s\",\"accept\":\"%s\"}",
+	                key, WS_GUID, accept);
+	srv_respond_json(c, 200, &json);
+	http_buf_free(&json);
+}
+
 /* Reads "Threads:" from /proc/self/status; 0 where there is no /proc. */
 static long
 thread_count(void)
@@ -278,7 +301,9 @@ view_stats(srv_conn *c, const http_request *req)
 void
 srv_route(srv_conn *c, const http_request *req)
 {
-	if (path_is(req, "/ws/echo"))
+	if (path_is(req, "/ws/accept"))
+		view_ws_accept(c, req);
+	else if (path_is(req, "/ws/echo"))
 		srv_ws_serve(c, req, false);
 	else if (path_is(req, "/ws"))
 		srv_ws_serve(c, req, true);

@@ -164,6 +164,16 @@ START_TEST(handshake_errors)
 	r = tu_request(server.port, "POST", "/ws/echo", "");
 	ck_assert_int_eq(r.status, 405);
 	tu_response_free(&r);
+	/* The lab's helper: the server's accept value for a key. */
+	r = tu_request(server.port, "GET", "/ws/accept?key=dGhlIHNhbXBsZSBub25jZQ%3D%3D", NULL);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.body, "{\"key\":\"dGhlIHNhbXBsZSBub25jZQ==\",\"guid\":"
+	                         "\"258EAFA5-E914-47DA-95CA-C5AB0DC85B11\","
+	                         "\"accept\":\"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\"}");
+	tu_response_free(&r);
+	r = tu_request(server.port, "GET", "/ws/accept?key=short", NULL);
+	ck_assert_int_eq(r.status, 400);
+	tu_response_free(&r);
 	stop();
 }
 END_TEST
