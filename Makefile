@@ -3,6 +3,7 @@
 #   make            build everything into build/
 #   make run        build and start the server on http://127.0.0.1:8000/
 #   make test       build and run every Check suite (unit + integration)
+#   make e2e        the pages in headless chromium (playwright-core)
 #   make asan       the same suites under AddressSanitizer + UBSan (build/asan/)
 #   make tsan       the same suites under ThreadSanitizer (build/tsan/)
 #   make valgrind   the suites under valgrind, without fork (CK_FORK=no)
@@ -50,7 +51,7 @@ TESTS      = $(BUILD)/check_pushq
 QUEUE_BENCH = $(BUILD)/queue_bench
 WS_BENCH   = $(BUILD)/ws_bench
 
-.PHONY: all run test asan tsan valgrind bench bench-queue bench-http bench-ws clean deps
+.PHONY: all run test e2e asan tsan valgrind bench bench-queue bench-http bench-ws clean deps
 
 ifneq ($(wildcard server/main.c),)
   SERVER = $(PUSHQ)
@@ -91,6 +92,13 @@ run: $(PUSHQ)
 # The integration tests start $(PUSHQ); PUSHQ_BIN tells them which build.
 test: $(SERVER) $(TESTS)
 	PUSHQ_BIN=$(PUSHQ) PUSHQ_WWW=www $(TESTS)
+
+# The pages in headless Debian chromium (apt-get install chromium nodejs;
+# npm fetches playwright-core into test/e2e/node_modules once).
+e2e: $(PUSHQ)
+	@test -x /usr/bin/chromium || { echo "chromium is missing: apt-get install chromium" >&2; exit 1; }
+	@test -d test/e2e/node_modules/playwright-core || (cd test/e2e && npm ci --no-audit --no-fund)
+	cd test/e2e && PUSHQ_BIN=$(PUSHQ) node --test --test-concurrency=1 pages.test.mjs
 
 # Sanitized code is slower: Check's per-test timeouts are stretched to match.
 asan:
