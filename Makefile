@@ -49,7 +49,7 @@ MAIN_OBJ = $(BUILD)/obj/server/main.o
 PUSHQ      = $(BUILD)/pushq
 TESTS      = $(BUILD)/check_pushq
 QUEUE_BENCH = $(BUILD)/queue_bench
-WS_BENCH   = $(BUILD)/ws_bench
+FANOUT     = $(BUILD)/fanout
 
 .PHONY: all run test e2e asan tsan valgrind bench bench-queue bench-http bench-ws clean deps
 
@@ -57,7 +57,7 @@ ifneq ($(wildcard server/main.c),)
   SERVER = $(PUSHQ)
 endif
 
-all: $(SERVER) $(TESTS) $(QUEUE_BENCH) $(WS_BENCH)
+all: $(SERVER) $(TESTS) $(QUEUE_BENCH) $(FANOUT)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -79,7 +79,7 @@ $(TESTS): $(TEST_OBJ) $(LIB_OBJ) | deps
 $(QUEUE_BENCH): $(BUILD)/obj/bench/queue_bench.o $(LIB_OBJ)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
-$(WS_BENCH): $(BUILD)/obj/bench/ws_bench.o
+$(FANOUT): $(BUILD)/obj/bench/fanout.o
 	$(CC) $(ALL_LDFLAGS) $^ -o $@
 
 # A missing package is named with the command that installs it.
@@ -121,10 +121,10 @@ bench-queue: $(QUEUE_BENCH)
 bench-http: $(PUSHQ)
 	bench/http_bench.sh $(PUSHQ)
 
-bench-ws: $(PUSHQ) $(WS_BENCH)
-	bench/ws_bench.sh $(PUSHQ) $(WS_BENCH)
+bench-ws: $(PUSHQ) $(FANOUT)
+	bench/ws_bench.sh $(PUSHQ) $(FANOUT)
 
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(BUILD)/obj/bench/queue_bench.d $(BUILD)/obj/bench/ws_bench.d
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(BUILD)/obj/bench/queue_bench.d $(BUILD)/obj/bench/fanout.d

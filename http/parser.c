@@ -34,7 +34,7 @@ struct http_parser {
 	int error_status;
 	size_t max_body;
 
-	char head[HTTP_HEAD_MAX + 1];  /* +1: room for a final NUL */
+	char *head;                    /* HTTP_HEAD_MAX + 1 bytes: +1 for a NUL */
 	size_t head_len;
 
 	char *body;                    /* grows up to max_body (+1 for NUL) */
@@ -77,8 +77,15 @@ http_parser *
 http_parser_new(size_t max_body)
 {
 	http_parser *p = calloc(1, sizeof(*p));
-	if (p == NULL)
+	/* Not calloc: untouched pages of an idle connection's head buffer
+	 * then cost no memory (a waiting long poll uses one page of it). */
+	char *head = malloc(HTTP_HEAD_MAX + 1);
+	if (p == NULL || head == NULL) {
+		free(p);
+		free(head);
 		return NULL;
+	}
+	p->head = head;
 	p->max_body = max_body;
 	http_parser_reset(p);
 	return p;
@@ -89,6 +96,7 @@ http_parser_free(http_parser *p)
 {
 	if (p == NULL)
 		return;
+	free(p->head);
 	free(p->body);
 	free(p);
 }
@@ -561,9 +569,12 @@ feed_chunked(http_parser *p, const char *data, size_t len, size_t *used)
 static http_parse_result
 finish(http_parser *p)
 {
-	if (!body_reserve(p, 0))
-		return fail(p, 500);
-	p->body[p->body_len] = '\0';
+	if (p->body_len == 0) {
+		p->req.body = "";     /* most requests: nothing to allocate */
+		p->req.body_len = 0;
+		return HTTP_DONE;
+	}
+	p->body[p->body_len] = '\0';   /* body_reserve kept room for it */
 	p->req.body = p->body;
 	p->req.body_len = p->body_len;
 	return HTTP_DONE;

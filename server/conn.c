@@ -7,8 +7,6 @@
  *     feed them to the parser; on a whole request, route it;
  *     write the answers once no complete request is left in the buffer.
  */
-#define _GNU_SOURCE /* POLLRDHUP: the peer closed its side */
-
 #include "server/conn.h"
 #include "server/util.h"
 
@@ -50,19 +48,21 @@ srv_flush(srv_conn *c)
 	}
 	bool ok = srv_send_all(c->fd, c->out.data, c->out.len);
 	c->out.len = 0;
+	/* A page-sized answer grew the buffer: give that memory back rather
+	 * than keep it for the (long) life of an idle connection. */
+	if (c->out.cap > SRV_OUT_KEEP)
+		http_buf_free(&c->out);
 	return ok;
 }
 
 bool
 srv_peer_closed(int fd)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
-	if (poll(&p, 1, 0) <= 0)
-		return false;
-	if (p.revents & (POLLERR | POLLHUP | POLLRDHUP))
-		return true;
+	/* One non-blocking peek: 0 means the peer sent its FIN (or reset);
+	 * data or EAGAIN means it is still there. */
 	char byte;
-	return recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+	ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 static const char *
@@ -124,10 +124,26 @@ respond_error_and_close(srv_conn *c, int status)
 
 typedef enum { READ_OK, READ_CLOSED, READ_TIMEOUT, READ_STOP } read_result;
 
+/* Stores n received bytes, or says why there are none. */
+static read_result
+took(srv_conn *c, ssize_t n)
+{
+	if (n <= 0)
+		return READ_CLOSED;
+	c->in_len = (size_t)n;
+	c->in_off = 0;
+	return READ_OK;
+}
+
 /* Waits until bytes arrive (or the deadline, or stop) and reads them. */
 static read_result
 read_more(srv_conn *c, double deadline)
 {
+	/* A keep-alive client often has its next request on the way already:
+	 * try once without waiting, and poll only when nothing is there. */
+	ssize_t ready_now = recv(c->fd, c->in, SRV_READ_SIZE, MSG_DONTWAIT);
+	if (ready_now >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+		return atomic_load(&c->s->stopping) ? READ_STOP : took(c, ready_now);
 	for (;;) {
 		double left = deadline - srv_monotonic();
 		if (left <= 0)
@@ -141,14 +157,10 @@ read_more(srv_conn *c, double deadline)
 			return READ_STOP;
 		if (ready <= 0 || p[0].revents == 0)
 			continue;
-		ssize_t n = recv(c->fd, c->in, sizeof(c->in), 0);
+		ssize_t n = recv(c->fd, c->in, SRV_READ_SIZE, 0);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
-		if (n <= 0)
-			return READ_CLOSED;
-		c->in_len = (size_t)n;
-		c->in_off = 0;
-		return READ_OK;
+		return took(c, n);
 	}
 }
 
@@ -231,9 +243,11 @@ srv_conn_main(void *arg)
 	srv_conn *c = arg;
 	srv *s = c->s;
 	c->parser = http_parser_new(s->cfg.max_body);
-	if (c->parser != NULL)
+	c->in = malloc(SRV_READ_SIZE);    /* not calloc: see http_parser_new */
+	if (c->parser != NULL && c->in != NULL)
 		serve(c);
 	close(c->fd);
+	free(c->in);
 	http_parser_free(c->parser);
 	http_buf_free(&c->out);
 	free(c);

@@ -12,12 +12,13 @@
 #include "server/server.h"
 
 #define SRV_READ_SIZE 16384
+#define SRV_OUT_KEEP 1024     /* output buffer kept between answers, bytes */
 
 typedef struct {
 	srv *s;
 	int fd;
 	http_parser *parser;
-	char in[SRV_READ_SIZE];   /* bytes read, not yet fed to the parser */
+	char *in;                 /* SRV_READ_SIZE bytes read, not yet parsed */
 	size_t in_len, in_off;
 	http_buf out;             /* response bytes not yet written */
 	char date[32];            /* Date: value, remade once a second */

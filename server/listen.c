@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -94,7 +95,7 @@ srv_open(srv *s, const srv_config *cfg, char *err, size_t errlen)
 {
 	memset(s, 0, sizeof(*s));
 	s->cfg = *cfg;
-	s->listen_fd = s->stop_fd = -1;
+	s->listen_fd = s->stop_fd = s->www_fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_t attr;
 	pthread_condattr_init(&attr);
@@ -111,6 +112,12 @@ srv_open(srv *s, const srv_config *cfg, char *err, size_t errlen)
 	raise_fd_limit(cfg->max_conns);
 	s->listen_fd = listen_on(cfg->host, cfg->port, &s->port, err, errlen);
 	if (s->listen_fd < 0) {
+		srv_close(s);
+		return -1;
+	}
+	s->www_fd = open(cfg->www, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->www_fd < 0) {
+		set_error(err, errlen, "--www %s: %s", cfg->www, strerror(errno));
 		srv_close(s);
 		return -1;
 	}
@@ -255,11 +262,13 @@ srv_close(srv *s)
 		close(s->listen_fd);
 	if (s->stop_fd >= 0)
 		close(s->stop_fd);
+	if (s->www_fd >= 0)
+		close(s->www_fd);
 	srv_registry_free(s->registry);
 	pthread_attr_destroy(&s->thread_attr);
 	pthread_attr_destroy(&s->thread_attr_joinable);
 	pthread_cond_destroy(&s->all_closed);
 	pthread_mutex_destroy(&s->lock);
-	s->listen_fd = s->stop_fd = -1;
+	s->listen_fd = s->stop_fd = s->www_fd = -1;
 	s->registry = NULL;
 }

@@ -310,8 +310,12 @@ srv_client_take(srv_registry *r, srv_client *c, double timeout_s,
 		rc = queue_get(c->q, &item, true, &timeout_s);
 		m = item;
 	}
-	if (rc == QUEUE_OK && m == &wake_up)
-		return QUEUE_EMPTY;           /* woken, nothing to deliver */
+	if (rc == QUEUE_OK && m == &wake_up) {
+		/* Woken: by a give-back (deliver that message now) or to stop. */
+		m = atomic_exchange(&c->returned, NULL);
+		if (m == NULL)
+			return QUEUE_EMPTY;
+	}
 	if (rc == QUEUE_OK) {
 		*m_out = m;
 		*dropped_out = atomic_exchange(&c->dropped_unreported, 0);
@@ -333,8 +337,10 @@ srv_client_give_back(srv_registry *r, srv_client *c, srv_msg *m, long dropped)
 	atomic_fetch_add(&c->dropped_unreported, dropped);
 	atomic_fetch_sub(&r->delivered, 1);
 	srv_msg *none = NULL;
-	if (atomic_compare_exchange_strong(&c->returned, &none, m))
+	if (atomic_compare_exchange_strong(&c->returned, &none, m)) {
+		srv_client_wake(r, c);   /* a taker already waiting gets it now */
 		return;
+	}
 	/* A second undelivered message at once (two waiters on one name):
 	 * it goes to the back of the queue, or is dropped if that is full. */
 	if (queue_put_nowait(c->q, m) != QUEUE_OK) {

@@ -65,6 +65,7 @@ typedef struct {
 	srv_config cfg;
 	int listen_fd;
 	int stop_fd;                  /* eventfd: readable once stopping */
+	int www_fd;                   /* the --www directory, for openat() */
 	int port;                     /* the real port (--port 0) */
 	srv_registry *registry;
 	double started;               /* srv_monotonic() at start */

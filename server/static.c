@@ -5,8 +5,8 @@
  *   percent-decode (a bad %XX or an encoded NUL is 400)
  *   -> check each segment: ".." is 400, a dotfile or "." is 404
  *   -> "/" and "dir/" mean their index.html
- *   -> join to the --www root (a truncated path is 414)
- *   -> open without following a final symlink; only a regular file is served.
+ *   -> open it relative to the --www directory (openat), without following
+ *      a final symlink; only a regular file is served.
  * No request can name a file outside --www.
  */
 #include "server/conn.h"
@@ -20,6 +20,10 @@
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* The longest decoded path served (a longer one is 414).  Paths live on
+ * the connection thread's small stack, so they are kept short. */
+#define STATIC_PATH_MAX 1024
 
 /* Files up to this size are copied into the answer; bigger ones go by sendfile. */
 #define STATIC_INLINE_MAX (256 * 1024)
@@ -123,32 +127,38 @@ send_file(srv_conn *c, int fd, size_t size, const char *type)
 	}
 }
 
+/* Opens `decoded` (a safe path starting with '/') under --www, with
+ * "index.html" appended to a directory.  Returns the descriptor, or -1
+ * with errno set; *path_out gets the relative path opened (for its type). */
+static int
+open_under_www(srv_conn *c, const char *decoded, char *path_out, size_t cap)
+{
+	size_t len = strlen(decoded);
+	bool dir = len == 0 || decoded[len - 1] == '/';
+	/* openat() relative to the --www directory: the path is never joined
+	 * to the root by hand, so it cannot be truncated or escape it. */
+	snprintf(path_out, cap, ".%s%s", decoded, dir ? "index.html" : "");
+	int fd = openat(c->s->www_fd, path_out, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (fd >= 0 && !dir && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);     /* "/dir" without the slash: its index too */
+		snprintf(path_out, cap, ".%s/index.html", decoded);
+		fd = openat(c->s->www_fd, path_out, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	}
+	return fd;
+}
+
 /* Serves `decoded`, a safe path relative to --www starting with '/'. */
 static void
 serve_path(srv_conn *c, const char *decoded)
 {
-	char file[PATH_MAX];
-	size_t len = strlen(decoded);
-	const char *index = (len == 0 || decoded[len - 1] == '/') ? "index.html" : "";
-	int n = snprintf(file, sizeof(file), "%s%s%s", c->s->cfg.www, decoded, index);
-	if (n < 0 || (size_t)n >= sizeof(file)) {
-		srv_respond_status(c, 414, NULL);
-		return;
-	}
-	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	char path[STATIC_PATH_MAX + sizeof("./index.html") + 1];
+	int fd = open_under_www(c, decoded, path, sizeof(path));
 	struct stat st;
-	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && index[0] == '\0') {
-		/* "/dir" without the slash: serve its index too. */
-		close(fd);
-		char with_slash[PATH_MAX];
-		snprintf(with_slash, sizeof(with_slash), "%s/", decoded);
-		serve_path(c, with_slash);
-		return;
-	}
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		srv_respond_status(c, fd < 0 && errno == EACCES ? 403 : 404, NULL);
 	else
-		send_file(c, fd, (size_t)st.st_size, mime_type(file));
+		send_file(c, fd, (size_t)st.st_size, mime_type(path));
 	if (fd >= 0)
 		close(fd);
 }
@@ -156,9 +166,9 @@ serve_path(srv_conn *c, const char *decoded)
 void
 srv_serve_static(srv_conn *c, const http_request *req)
 {
-	char decoded[PATH_MAX];
+	char decoded[STATIC_PATH_MAX + 1];
 	if (http_path_decode(req->path, req->path_len, decoded, sizeof(decoded)) < 0) {
-		srv_respond_status(c, 400, NULL);
+		srv_respond_status(c, req->path_len > STATIC_PATH_MAX ? 414 : 400, NULL);
 		return;
 	}
 	int status = check_segments(decoded);
@@ -171,7 +181,7 @@ srv_serve_static(srv_conn *c, const http_request *req)
 void
 srv_serve_file(srv_conn *c, const char *relative_path)
 {
-	char path[PATH_MAX];
+	char path[STATIC_PATH_MAX + 1];
 	snprintf(path, sizeof(path), "/%s", relative_path);
 	serve_path(c, path);
 }

@@ -193,7 +193,7 @@ read_frames(ws_session *ws)
 			next_ping = srv_monotonic() + ping_interval;
 			continue;
 		}
-		ssize_t n = recv(c->fd, buf, sizeof(c->in), 0);
+		ssize_t n = recv(c->fd, buf, SRV_READ_SIZE, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)

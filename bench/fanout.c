@@ -1,0 +1,559 @@
+/*
+ * fanout.c - the push load generator (wrk cannot measure fan-out): one
+ * process, epoll, thousands of sockets, against pushq or any peer that
+ * speaks the same API.
+ *
+ *   fanout lp   PORT N M [RATE] [PID]   N long-poll clients (/ab_b1?name=,
+ *               then one /get_msg always outstanding on a keep-alive
+ *               connection); M messages through POST /send_msg
+ *   fanout ws   PORT N M [RATE] [PID]   N WebSocket chat clients (/ws?name=);
+ *               M messages sent as text frames by client 0
+ *   fanout echo PORT SECONDS            round trips on one /ws/echo socket
+ *
+ * RATE 0 sends one message at a time (the next when every client has the
+ * last one: latency); RATE > 0 offers that many messages per second
+ * (throughput).  Each message carries its send time; every delivery's
+ * latency is recorded, and for each message the time until the last client
+ * had it.  Every delivery is counted: a missing or duplicated one fails the
+ * run (exit 1).  With PID, the server's RSS, threads and CPU time come from
+ * /proc/PID before and after, and CPU per delivery is printed.
+ *
+ * The last line is machine-readable: "RESULT key=value ...".
+ * Traffic goes to 127.0.0.1 only; every wait is bounded.
+ */
+#define _GNU_SOURCE /* memmem */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MESSAGE_DEADLINE 10.0   /* a message not everywhere by then is missing */
+#define RUN_DEADLINE 300.0
+#define BUF_SIZE 65536
+
+typedef struct {
+	int fd;
+	char buf[BUF_SIZE];
+	size_t len;
+} client;
+
+static int port;
+static bool websocket;
+static long n_clients, n_messages;
+static client *clients;
+static double *sent_at;         /* per message */
+static long *deliveries;        /* per message: how many clients had it */
+static double *last_at;         /* per message: when the last client had it */
+static double *latency;         /* per delivery */
+static long latency_count;
+static long duplicates_seen;
+
+static double
+now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+fail(const char *what)
+{
+	fprintf(stderr, "fanout: %s: %s\n", what, errno ? strerror(errno) : "failed");
+	exit(1);
+}
+
+static void
+send_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	double deadline = now() + MESSAGE_DEADLINE;
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR) && now() < deadline)
+			continue;
+		if (n <= 0)
+			fail("send");
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static int
+connect_local(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0)
+		fail("connect");
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	struct timeval tv = { 30, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* Reads one whole HTTP response (blocking); returns its status. */
+static int
+read_response(int fd, char *body, size_t cap)
+{
+	char head[4096];
+	size_t got = 0;
+	while (got < sizeof(head) - 1) {
+		if (recv(fd, head + got, 1, 0) != 1)
+			fail("reading a response");
+		got++;
+		if (got >= 4 && memcmp(head + got - 4, "\r\n\r\n", 4) == 0)
+			break;
+	}
+	head[got] = '\0';
+	int status = 0;
+	sscanf(head, "HTTP/1.%*d %d", &status);
+	const char *cl = strcasestr(head, "\r\nContent-Length:");
+	size_t len = cl ? strtoul(cl + 17, NULL, 10) : 0;
+	for (size_t read_so_far = 0; read_so_far < len;) {
+		char sink[4096];
+		char *dst = read_so_far < cap ? body + read_so_far : sink;
+		size_t room = read_so_far < cap ? cap - read_so_far : sizeof(sink);
+		ssize_t n = recv(fd, dst, len - read_so_far < room ? len - read_so_far : room, 0);
+		if (n <= 0)
+			fail("reading a body");
+		read_so_far += (size_t)n;
+	}
+	if (body != NULL && cap > 0)
+		body[len < cap ? len : cap - 1] = '\0';
+	return status;
+}
+
+/* ---------------------------------------------------------- deliveries */
+
+/* A message body carries "<index> <send time>" as its text. */
+static void
+record(const char *json, size_t len)
+{
+	const char *m = memmem(json, len, "\"msg\":\"", 7);
+	long index;
+	double sent;
+	if (m == NULL || sscanf(m + 7, "%ld %lf", &index, &sent) != 2 || index < 0 ||
+	    index >= n_messages)
+		return;             /* not one of ours (a timeout answer, say) */
+	double t = now();
+	if (++deliveries[index] > n_clients)
+		duplicates_seen++;
+	last_at[index] = t;
+	if (latency_count < n_clients * n_messages)
+		latency[latency_count++] = t - sent;
+}
+
+/* ------------------------------------------------------ long-poll side */
+
+static void
+send_get_msg(client *c, long i)
+{
+	char req[160];
+	int n = snprintf(req, sizeof(req), "GET /get_msg/?name=fan%ld&timeout=30 HTTP/1.1\r\nHost: b\r\n\r\n", i);
+	send_all(c->fd, req, (size_t)n);
+}
+
+/* Takes whole HTTP responses off c->buf; returns how many. */
+static int
+lp_drain(client *c, long i)
+{
+	int answers = 0;
+	for (;;) {
+		char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
+		if (end == NULL)
+			break;
+		size_t head_len = (size_t)(end - c->buf) + 4;
+		const char *cl = memmem(c->buf, head_len, "Content-Length:", 15);
+		if (cl == NULL)
+			cl = memmem(c->buf, head_len, "content-length:", 15);
+		size_t body_len = cl ? strtoul(cl + 15, NULL, 10) : 0;
+		if (c->len < head_len + body_len)
+			break;
+		record(c->buf + head_len, body_len);
+		memmove(c->buf, c->buf + head_len + body_len, c->len - head_len - body_len);
+		c->len -= head_len + body_len;
+		send_get_msg(c, i);      /* always one request outstanding */
+		answers++;
+	}
+	return answers;
+}
+
+static void
+lp_open_all(void)
+{
+	char page[1];
+	for (long i = 0; i < n_clients; i++) {
+		clients[i].fd = connect_local();
+		char req[160];
+		int n = snprintf(req, sizeof(req), "GET /ab_b1/?name=fan%ld HTTP/1.1\r\nHost: b\r\n\r\n", i);
+		send_all(clients[i].fd, req, (size_t)n);
+		if (read_response(clients[i].fd, page, 0) != 200)
+			fail("registering a client");
+		send_get_msg(&clients[i], i);
+	}
+}
+
+static int sender_fd = -1;
+
+static void
+lp_send(long index)
+{
+	char body[96], req[320];
+	int b = snprintf(body, sizeof(body), "content=%ld+%.9f&name=fanout", index, now());
+	int n = snprintf(req, sizeof(req), "POST /send_msg/ HTTP/1.1\r\nHost: b\r\n"
+	                 "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s",
+	                 b, body);
+	sent_at[index] = now();
+	send_all(sender_fd, req, (size_t)n);
+	char answer[64];
+	if (read_response(sender_fd, answer, sizeof(answer)) != 200)
+		fail("POST /send_msg");
+}
+
+/* ------------------------------------------------------ WebSocket side */
+
+static void
+ws_handshake(int fd, const char *target)
+{
+	char req[320];
+	int n = snprintf(req, sizeof(req),
+	                 "GET %s HTTP/1.1\r\nHost: b\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+	                 "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+	                 target);
+	send_all(fd, req, (size_t)n);
+	char head[1024];
+	size_t got = 0;
+	while (got < sizeof(head) - 1) {          /* byte by byte: eat no frame */
+		if (recv(fd, head + got, 1, 0) != 1)
+			fail("handshake");
+		got++;
+		if (got >= 4 && memcmp(head + got - 4, "\r\n\r\n", 4) == 0)
+			break;
+	}
+	if (strncmp(head, "HTTP/1.1 101", 12) != 0)
+		fail("upgrade refused");
+}
+
+static void
+ws_send_text(int fd, const char *text)
+{
+	uint8_t frame[256];
+	size_t len = strlen(text);
+	const uint8_t mask[4] = { 0x11, 0x22, 0x33, 0x44 };
+	frame[0] = 0x81;
+	frame[1] = (uint8_t)(0x80 | len);
+	memcpy(frame + 2, mask, 4);
+	for (size_t i = 0; i < len; i++)
+		frame[6 + i] = (uint8_t)text[i] ^ mask[i & 3];
+	send_all(fd, frame, 6 + len);
+}
+
+/* Takes whole server frames off c->buf; text frames are deliveries; a ping
+ * is answered.  Returns the number of text frames. */
+static int
+ws_drain(client *c)
+{
+	int texts = 0;
+	size_t off = 0;
+	while (c->len - off >= 2) {
+		uint8_t *h = (uint8_t *)c->buf + off;
+		size_t hlen = 2, plen = h[1] & 0x7f;
+		if (plen == 126) {
+			if (c->len - off < 4)
+				break;
+			plen = ((size_t)h[2] << 8) | h[3];
+			hlen = 4;
+		} else if (plen == 127) {
+			fail("a frame too large for this benchmark");
+		}
+		if (c->len - off < hlen + plen)
+			break;
+		int opcode = h[0] & 0x0f;
+		if (opcode == 0x1) {
+			record((const char *)h + hlen, plen);
+			texts++;
+		} else if (opcode == 0x9) {
+			uint8_t pong[6] = { 0x8a, 0x80, 0, 0, 0, 0 };   /* empty, masked */
+			send_all(c->fd, pong, sizeof(pong));
+		}
+		off += hlen + plen;
+	}
+	memmove(c->buf, c->buf + off, c->len - off);
+	c->len -= off;
+	return texts;
+}
+
+static void
+ws_open_all(void)
+{
+	for (long i = 0; i < n_clients; i++) {
+		char target[64];
+		snprintf(target, sizeof(target), "/ws?name=fan%ld", i);
+		clients[i].fd = connect_local();
+		ws_handshake(clients[i].fd, target);
+	}
+}
+
+static void
+ws_send(long index)
+{
+	char text[96];
+	snprintf(text, sizeof(text), "%ld %.9f", index, now());
+	sent_at[index] = now();
+	ws_send_text(clients[0].fd, text);
+}
+
+/* ------------------------------------------------------------ /proc */
+
+typedef struct { long rss_kib, threads; double cpu_s; } proc_usage;
+
+static proc_usage
+usage_of(long pid)
+{
+	proc_usage u = { 0, 0, 0 };
+	if (pid <= 0)
+		return u;
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		sscanf(line, "VmRSS: %ld", &u.rss_kib);
+		sscanf(line, "Threads: %ld", &u.threads);
+	}
+	if (f)
+		fclose(f);
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	if (f && fgets(line, sizeof(line), f)) {
+		/* utime and stime are fields 14 and 15, after "(comm)". */
+		const char *p = strrchr(line, ')');
+		unsigned long utime = 0, stime = 0;
+		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+		                &utime, &stime) == 2)
+			u.cpu_s = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+	}
+	if (f)
+		fclose(f);
+	return u;
+}
+
+/* ------------------------------------------------------------- the run */
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double
+percentile(double *sorted, long count, double p)
+{
+	if (count == 0)
+		return 0;
+	long i = (long)(p * (double)(count - 1) + 0.5);
+	return sorted[i];
+}
+
+static void
+raise_fd_limit(long need)
+{
+	struct rlimit lim;
+	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < (rlim_t)need) {
+		lim.rlim_cur = (rlim_t)need < lim.rlim_max ? (rlim_t)need : lim.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &lim);
+	}
+}
+
+/* Reads whatever is ready; returns false if a client was disconnected. */
+static bool
+pump(int ep, double timeout_s)
+{
+	struct epoll_event events[512];
+	int n = epoll_wait(ep, events, 512, (int)(timeout_s * 1000));
+	for (int e = 0; e < n; e++) {
+		long i = (long)events[e].data.u64;
+		client *c = &clients[i];
+		ssize_t got = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, MSG_DONTWAIT);
+		if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+			fprintf(stderr, "fanout: client %ld was disconnected\n", i);
+			return false;
+		}
+		if (got > 0) {
+			c->len += (size_t)got;
+			if (websocket)
+				ws_drain(c);
+			else
+				lp_drain(c, i);
+		}
+	}
+	return true;
+}
+
+static int
+run_fanout(double rate, long pid)
+{
+	raise_fd_limit(n_clients + 64);
+	clients = calloc((size_t)n_clients, sizeof(*clients));
+	sent_at = calloc((size_t)n_messages, sizeof(double));
+	last_at = calloc((size_t)n_messages, sizeof(double));
+	deliveries = calloc((size_t)n_messages, sizeof(long));
+	latency = malloc(sizeof(double) * (size_t)(n_clients * n_messages));
+	if (!clients || !sent_at || !last_at || !deliveries || !latency)
+		fail("memory");
+
+	proc_usage before_connect = usage_of(pid);
+	if (websocket) {
+		ws_open_all();
+	} else {
+		lp_open_all();
+		sender_fd = connect_local();
+	}
+	int ep = epoll_create1(0);
+	for (long i = 0; i < n_clients; i++) {
+		fcntl(clients[i].fd, F_SETFL, O_NONBLOCK);
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)i };
+		epoll_ctl(ep, EPOLL_CTL_ADD, clients[i].fd, &ev);
+	}
+	/* Let every request reach its waiting thread before the first message. */
+	double settle = 0.5 + (double)n_clients / 10000.0;
+	for (double until = now() + settle; now() < until;)
+		if (!pump(ep, until - now()))
+			return 1;
+	proc_usage idle = usage_of(pid);
+
+	double start = now(), run_deadline = start + RUN_DEADLINE;
+	long sent = 0, done = 0;
+	bool broken = false;
+	while (done < n_messages && now() < run_deadline && !broken) {
+		bool may_send = rate > 0 ? now() >= start + (double)sent / rate : sent == done;
+		if (sent < n_messages && may_send) {
+			if (websocket)
+				ws_send(sent);
+			else
+				lp_send(sent);
+			sent++;
+		}
+		double wait = rate > 0 ? 0.001 : 0.05;
+		broken = !pump(ep, wait);
+		/* A message is done when everyone has it, or it is too late. */
+		while (done < sent && (deliveries[done] >= n_clients ||
+		                       now() - sent_at[done] > MESSAGE_DEADLINE))
+			done++;
+	}
+	/* Late duplicates would show up now. */
+	for (double until = now() + 0.2; now() < until && !broken;)
+		broken = !pump(ep, 0.05);
+	double elapsed = now() - start;
+	proc_usage after = usage_of(pid);
+
+	long expected = n_clients * n_messages, delivered = 0, missing = 0;
+	double *complete = malloc(sizeof(double) * (size_t)n_messages);
+	long complete_count = 0;
+	for (long i = 0; i < n_messages; i++) {
+		delivered += deliveries[i] < n_clients ? deliveries[i] : n_clients;
+		if (deliveries[i] < n_clients)
+			missing += n_clients - deliveries[i];
+		else
+			complete[complete_count++] = last_at[i] - sent_at[i];
+	}
+	qsort(latency, (size_t)latency_count, sizeof(double), cmp_double);
+	qsort(complete, (size_t)complete_count, sizeof(double), cmp_double);
+	double p50 = percentile(latency, latency_count, 0.50) * 1e3;
+	double p90 = percentile(latency, latency_count, 0.90) * 1e3;
+	double p99 = percentile(latency, latency_count, 0.99) * 1e3;
+	double max = latency_count ? latency[latency_count - 1] * 1e3 : 0;
+	double last_p50 = percentile(complete, complete_count, 0.50) * 1e3;
+	double last_p99 = percentile(complete, complete_count, 0.99) * 1e3;
+	double cpu_us = delivered > 0 ? (after.cpu_s - idle.cpu_s) * 1e6 / (double)delivered : 0;
+	double rss_per_client = n_clients > 0 ? (double)(idle.rss_kib - before_connect.rss_kib) / (double)n_clients : 0;
+
+	printf("%s fan-out N=%ld M=%ld rate=%s: received %ld/%ld (%ld missing, %ld duplicated) in %.2f s"
+	       " = %.0f deliveries/s\n", websocket ? "WebSocket" : "long-poll", n_clients, n_messages,
+	       rate > 0 ? "fixed" : "one-at-a-time", delivered, expected, missing, duplicates_seen,
+	       elapsed, (double)delivered / elapsed);
+	printf("  latency per delivery: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+	       p50, p90, p99, max);
+	printf("  until the last client had it: p50 %.2f ms, p99 %.2f ms\n", last_p50, last_p99);
+	if (pid > 0)
+		printf("  server: RSS %ld KiB before clients, %ld KiB idle with them (%.1f KiB per client), "
+		       "%ld KiB after; threads %ld -> %ld -> %ld; CPU %.2f us per delivery\n",
+		       before_connect.rss_kib, idle.rss_kib, rss_per_client, after.rss_kib,
+		       before_connect.threads, idle.threads, after.threads, cpu_us);
+	printf("RESULT mode=%s n=%ld m=%ld delivered=%ld expected=%ld missing=%ld duplicated=%ld "
+	       "rate=%.0f p50=%.3f p90=%.3f p99=%.3f max=%.3f last_p99=%.3f cpu_us=%.3f "
+	       "rss_per_client_kib=%.1f\n", websocket ? "ws" : "lp", n_clients, n_messages, delivered,
+	       expected, missing, duplicates_seen, (double)delivered / elapsed, p50, p90, p99, max,
+	       last_p99, cpu_us, rss_per_client);
+	for (long i = 0; i < n_clients; i++)
+		close(clients[i].fd);
+	return (missing || duplicates_seen || broken) ? 1 : 0;
+}
+
+static int
+run_echo(double seconds)
+{
+	client *c = calloc(1, sizeof(*c));
+	c->fd = connect_local();
+	ws_handshake(c->fd, "/ws/echo");
+	long rounds = 0;
+	double start = now();
+	while (now() - start < seconds && rounds < 10000000) {
+		ws_send_text(c->fd, "0123456789abcdef");
+		size_t want = 2 + 16;
+		while (c->len < want) {
+			ssize_t got = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+			if (got <= 0)
+				fail("echo");
+			c->len += (size_t)got;
+		}
+		c->len = 0;
+		rounds++;
+	}
+	double elapsed = now() - start;
+	printf("WebSocket echo: %ld round trips in %.2f s = %.0f round trips/s (16-byte text)\n",
+	       rounds, elapsed, (double)rounds / elapsed);
+	printf("RESULT mode=echo rate=%.0f\n", (double)rounds / elapsed);
+	close(c->fd);
+	free(c);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc >= 4 && strcmp(argv[1], "echo") == 0) {
+		port = atoi(argv[2]);
+		return run_echo(atof(argv[3]));
+	}
+	if (argc >= 5 && (strcmp(argv[1], "lp") == 0 || strcmp(argv[1], "ws") == 0)) {
+		websocket = strcmp(argv[1], "ws") == 0;
+		port = atoi(argv[2]);
+		n_clients = atol(argv[3]);
+		n_messages = atol(argv[4]);
+		double rate = argc >= 6 ? atof(argv[5]) : 0;
+		long pid = argc >= 7 ? atol(argv[6]) : 0;
+		if (n_clients < 1 || n_messages < 1 || n_clients > 100000 || n_messages > 100000) {
+			fprintf(stderr, "fanout: N and M must be 1..100000\n");
+			return 2;
+		}
+		return run_fanout(rate, pid);
+	}
+	fprintf(stderr, "usage: fanout lp|ws PORT N M [RATE] [PID] | fanout echo PORT SECONDS\n");
+	return 2;
+}
