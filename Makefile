@@ -7,7 +7,8 @@
 #   make asan       the same suites under AddressSanitizer + UBSan (build/asan/)
 #   make tsan       the same suites under ThreadSanitizer (build/tsan/)
 #   make valgrind   the suites under valgrind, without fork (CK_FORK=no)
-#   make bench      every benchmark (bench-queue, bench-http, bench-ws)
+#   make bench      the benchmark suite against nginx, civetweb, Django, Node ws
+#   make bench-quick  a one-minute subset of it
 #
 # Variables you may set: CC, OPT, SANITIZER=address|thread, WERROR=, BUILD.
 
@@ -51,7 +52,7 @@ TESTS      = $(BUILD)/check_pushq
 QUEUE_BENCH = $(BUILD)/queue_bench
 FANOUT     = $(BUILD)/fanout
 
-.PHONY: all run test e2e asan tsan valgrind bench bench-queue bench-http bench-ws clean deps
+.PHONY: all run test e2e asan tsan valgrind bench bench-quick bench-queue bench-http bench-ws clean deps
 
 ifneq ($(wildcard server/main.c),)
   SERVER = $(PUSHQ)
@@ -81,6 +82,11 @@ $(QUEUE_BENCH): $(BUILD)/obj/bench/queue_bench.o $(LIB_OBJ)
 
 $(FANOUT): $(BUILD)/obj/bench/fanout.o
 	$(CC) $(ALL_LDFLAGS) $^ -o $@
+
+# The civetweb peer (only for the benchmarks; apt-get install libcivetweb-dev).
+CIVETWEB_PEER = $(BUILD)/civetweb_peer
+$(CIVETWEB_PEER): bench/peers/civetweb/peer.c
+	$(CC) $(STD) -O2 -pthread $< -lcivetweb -o $@
 
 # A missing package is named with the command that installs it.
 deps:
@@ -113,7 +119,16 @@ valgrind: $(SERVER) $(TESTS)
 	CK_FORK=no CK_DEFAULT_TIMEOUT=120 PUSHQ_BIN=$(PUSHQ) PUSHQ_WWW=www \
 	  valgrind --error-exitcode=1 --leak-check=full $(TESTS)
 
-bench: bench-queue bench-http bench-ws
+# The whole suite (~10 min) and a one-minute subset: pushq against nginx,
+# civetweb, the seed's Django app and Node's ws, in the same run; a table on
+# stdout, build/bench/report.md and build/bench/fanout.svg.
+bench: $(PUSHQ) $(FANOUT) $(QUEUE_BENCH)
+	@test -f /usr/include/civetweb.h && $(MAKE) --no-print-directory $(CIVETWEB_PEER) || true
+	bench/run.sh full $(BUILD)
+
+bench-quick: $(PUSHQ) $(FANOUT) $(QUEUE_BENCH)
+	@test -f /usr/include/civetweb.h && $(MAKE) --no-print-directory $(CIVETWEB_PEER) || true
+	bench/run.sh quick $(BUILD)
 
 bench-queue: $(QUEUE_BENCH)
 	$(QUEUE_BENCH) --python bench/queue_bench.py
@@ -122,7 +137,9 @@ bench-http: $(PUSHQ)
 	bench/http_bench.sh $(PUSHQ)
 
 bench-ws: $(PUSHQ) $(FANOUT)
-	bench/ws_bench.sh $(PUSHQ) $(FANOUT)
+	$(PUSHQ) --port 0 --log warn > $(BUILD)/bench-ws.port & pid=$$!; sleep 0.3; \
+	port=$$(sed -n 's|.*:\([0-9]*\)/$$|\1|p' $(BUILD)/bench-ws.port); \
+	$(FANOUT) ws $$port 1000 100 0 $$pid; $(FANOUT) echo $$port 5; kill $$pid
 
 clean:
 	rm -rf build

@@ -9,6 +9,7 @@
  *   fanout ws   PORT N M [RATE] [PID]   N WebSocket chat clients (/ws?name=);
  *               M messages sent as text frames by client 0
  *   fanout echo PORT SECONDS            round trips on one /ws/echo socket
+ *   fanout register PORT N PREFIX       registers N idle clients PREFIX0..
  *
  * RATE 0 sends one message at a time (the next when every client has the
  * last one: latency); RATE > 0 offers that many messages per second
@@ -106,6 +107,8 @@ connect_local(void)
 	return fd;
 }
 
+static bool last_response_closes;   /* the last response said Connection: close */
+
 /* Reads one whole HTTP response (blocking); returns its status. */
 static int
 read_response(int fd, char *body, size_t cap)
@@ -124,6 +127,8 @@ read_response(int fd, char *body, size_t cap)
 	sscanf(head, "HTTP/1.%*d %d", &status);
 	const char *cl = strcasestr(head, "\r\nContent-Length:");
 	size_t len = cl ? strtoul(cl + 17, NULL, 10) : 0;
+	last_response_closes = strcasestr(head, "\r\nConnection: close") != NULL ||
+	                       strncmp(head, "HTTP/1.0", 8) == 0;
 	for (size_t read_so_far = 0; read_so_far < len;) {
 		char sink[4096];
 		char *dst = read_so_far < cap ? body + read_so_far : sink;
@@ -144,10 +149,13 @@ read_response(int fd, char *body, size_t cap)
 static void
 record(const char *json, size_t len)
 {
-	const char *m = memmem(json, len, "\"msg\":\"", 7);
+	/* "msg":"..." (Django's JsonResponse writes "msg": "...", with a space) */
+	const char *m = memmem(json, len, "\"msg\":", 6);
 	long index;
 	double sent;
-	if (m == NULL || sscanf(m + 7, "%ld %lf", &index, &sent) != 2 || index < 0 ||
+	if (m != NULL)
+		m += 6 + (m[6] == ' ');
+	if (m == NULL || *m != '"' || sscanf(m + 1, "%ld %lf", &index, &sent) != 2 || index < 0 ||
 	    index >= n_messages)
 		return;             /* not one of ours (a timeout answer, say) */
 	double t = now();
@@ -165,7 +173,10 @@ send_get_msg(client *c, long i)
 {
 	char req[160];
 	int n = snprintf(req, sizeof(req), "GET /get_msg/?name=fan%ld&timeout=30 HTTP/1.1\r\nHost: b\r\n\r\n", i);
-	send_all(c->fd, req, (size_t)n);
+	/* A server that closed this connection makes the send fail: the
+	 * reader sees the close and reconnects. */
+	if (send(c->fd, req, (size_t)n, MSG_NOSIGNAL) != n && errno != EPIPE && errno != ECONNRESET)
+		fail("send");
 }
 
 /* Takes whole HTTP responses off c->buf; returns how many. */
@@ -181,7 +192,9 @@ lp_drain(client *c, long i)
 		const char *cl = memmem(c->buf, head_len, "Content-Length:", 15);
 		if (cl == NULL)
 			cl = memmem(c->buf, head_len, "content-length:", 15);
-		size_t body_len = cl ? strtoul(cl + 15, NULL, 10) : 0;
+		if (cl == NULL)
+			break;           /* no length: the body ends when the server closes */
+		size_t body_len = strtoul(cl + 15, NULL, 10);
 		if (c->len < head_len + body_len)
 			break;
 		record(c->buf + head_len, body_len);
@@ -196,16 +209,45 @@ lp_drain(client *c, long i)
 static void
 lp_open_all(void)
 {
-	char page[1];
+	int reg = -1;
 	for (long i = 0; i < n_clients; i++) {
-		clients[i].fd = connect_local();
+		/* Register (on a connection reused while the server keeps it)... */
+		if (reg < 0)
+			reg = connect_local();
 		char req[160];
 		int n = snprintf(req, sizeof(req), "GET /ab_b1/?name=fan%ld HTTP/1.1\r\nHost: b\r\n\r\n", i);
-		send_all(clients[i].fd, req, (size_t)n);
-		if (read_response(clients[i].fd, page, 0) != 200)
+		send_all(reg, req, (size_t)n);
+		if (read_response(reg, NULL, 0) != 200)
 			fail("registering a client");
+		if (last_response_closes) {
+			close(reg);
+			reg = -1;
+		}
+		/* ...then the client's own connection, with its first /get_msg. */
+		clients[i].fd = connect_local();
 		send_get_msg(&clients[i], i);
 	}
+	if (reg >= 0)
+		close(reg);
+}
+
+static long reconnects;
+
+/* A server that closes after each answer (the seed's Django does): the
+ * client opens a new connection and asks again, as a browser would. */
+static void
+lp_reconnect(int ep, long i)
+{
+	client *c = &clients[i];
+	epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = connect_local();
+	c->len = 0;
+	fcntl(c->fd, F_SETFL, O_NONBLOCK);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)i };
+	epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+	send_get_msg(c, i);
+	reconnects++;
 }
 
 static int sender_fd = -1;
@@ -218,11 +260,17 @@ lp_send(long index)
 	int n = snprintf(req, sizeof(req), "POST /send_msg/ HTTP/1.1\r\nHost: b\r\n"
 	                 "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s",
 	                 b, body);
+	if (sender_fd < 0)
+		sender_fd = connect_local();
 	sent_at[index] = now();
 	send_all(sender_fd, req, (size_t)n);
 	char answer[64];
 	if (read_response(sender_fd, answer, sizeof(answer)) != 200)
 		fail("POST /send_msg");
+	if (last_response_closes) {
+		close(sender_fd);
+		sender_fd = -1;
+	}
 }
 
 /* ------------------------------------------------------ WebSocket side */
@@ -390,6 +438,15 @@ pump(int ep, double timeout_s)
 		long i = (long)events[e].data.u64;
 		client *c = &clients[i];
 		ssize_t got = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, MSG_DONTWAIT);
+		bool closed = got == 0 || (got < 0 && (errno == ECONNRESET || errno == EPIPE));
+		if (!websocket && closed) {
+			/* An answer whose body ran to the close (no Content-Length). */
+			char *end = c->len ? memmem(c->buf, c->len, "\r\n\r\n", 4) : NULL;
+			if (end != NULL)
+				record(end + 4, c->len - (size_t)(end + 4 - c->buf));
+			lp_reconnect(ep, i);
+			continue;
+		}
 		if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
 			fprintf(stderr, "fanout: client %ld was disconnected\n", i);
 			return false;
@@ -422,7 +479,6 @@ run_fanout(double rate, long pid)
 		ws_open_all();
 	} else {
 		lp_open_all();
-		sender_fd = connect_local();
 	}
 	int ep = epoll_create1(0);
 	for (long i = 0; i < n_clients; i++) {
@@ -490,6 +546,8 @@ run_fanout(double rate, long pid)
 	printf("  latency per delivery: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
 	       p50, p90, p99, max);
 	printf("  until the last client had it: p50 %.2f ms, p99 %.2f ms\n", last_p50, last_p99);
+	if (reconnects > 0)
+		printf("  the server closed after answers: %ld reconnections\n", reconnects);
 	if (pid > 0)
 		printf("  server: RSS %ld KiB before clients, %ld KiB idle with them (%.1f KiB per client), "
 		       "%ld KiB after; threads %ld -> %ld -> %ld; CPU %.2f us per delivery\n",
@@ -534,9 +592,31 @@ run_echo(double seconds)
 	return 0;
 }
 
+/* Registers n idle long-poll clients on one keep-alive connection. */
+static int
+run_register(long n, const char *prefix)
+{
+	int fd = connect_local();
+	for (long i = 0; i < n; i++) {
+		char req[200];
+		int len = snprintf(req, sizeof(req), "GET /ab_b1/?name=%s%ld HTTP/1.1\r\nHost: b\r\n\r\n",
+		                   prefix, i);
+		send_all(fd, req, (size_t)len);
+		if (read_response(fd, NULL, 0) != 200)
+			fail("registering");
+	}
+	close(fd);
+	printf("registered %ld idle clients %s0..%s%ld\n", n, prefix, prefix, n - 1);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc >= 5 && strcmp(argv[1], "register") == 0) {
+		port = atoi(argv[2]);
+		return run_register(atol(argv[3]), argv[4]);
+	}
 	if (argc >= 4 && strcmp(argv[1], "echo") == 0) {
 		port = atoi(argv[2]);
 		return run_echo(atof(argv[3]));
@@ -554,6 +634,7 @@ main(int argc, char **argv)
 		}
 		return run_fanout(rate, pid);
 	}
-	fprintf(stderr, "usage: fanout lp|ws PORT N M [RATE] [PID] | fanout echo PORT SECONDS\n");
+	fprintf(stderr, "usage: fanout lp|ws PORT N M [RATE] [PID] | fanout echo PORT SECONDS"
+	                " | fanout register PORT N PREFIX\n");
 	return 2;
 }
