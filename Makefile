@@ -133,8 +133,7 @@ bench-quick: $(PUSHQ) $(FANOUT) $(QUEUE_BENCH)
 bench-queue: $(QUEUE_BENCH)
 	$(QUEUE_BENCH) --python bench/queue_bench.py
 
-bench-http: $(PUSHQ)
-	bench/http_bench.sh $(PUSHQ)
+bench-http: bench-quick
 
 bench-ws: $(PUSHQ) $(FANOUT)
 	$(PUSHQ) --port 0 --log warn > $(BUILD)/bench-ws.port & pid=$$!; sleep 0.3; \

@@ -596,16 +596,23 @@ run_echo(double seconds)
 static int
 run_register(long n, const char *prefix)
 {
-	int fd = connect_local();
+	int fd = -1;
 	for (long i = 0; i < n; i++) {
 		char req[200];
 		int len = snprintf(req, sizeof(req), "GET /ab_b1/?name=%s%ld HTTP/1.1\r\nHost: b\r\n\r\n",
 		                   prefix, i);
+		if (fd < 0)
+			fd = connect_local();
 		send_all(fd, req, (size_t)len);
 		if (read_response(fd, NULL, 0) != 200)
 			fail("registering");
+		if (last_response_closes) {
+			close(fd);
+			fd = -1;
+		}
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	printf("registered %ld idle clients %s0..%s%ld\n", n, prefix, prefix, n - 1);
 	return 0;
 }

@@ -29,7 +29,7 @@ struct srv_client {
 	int refs;                    /* under r->lock */
 	double last_seen;            /* under r->lock, srv_monotonic() */
 	atomic_long dropped_unreported; /* missed since the last delivery */
-	atomic_long dropped_total;
+	long dropped_total;          /* under r->lock */
 	_Atomic(srv_msg *) returned; /* an undelivered message, comes first */
 };
 
@@ -278,22 +278,32 @@ srv_registry_broadcast(srv_registry *r, const char *from, const char *text,
 		return false;
 	}
 	r->next_id++;
-	/* One reference for us while we work, one per queue it goes into. */
-	atomic_store(&m->refs, 1);
+	/*
+	 * References: one per queue the message goes into, and one for us while
+	 * we work.  Counting each put as it happens would cost an atomic per
+	 * client; instead start from the most it can be (every client, plus us)
+	 * and give back, at the end, the puts that failed and our own.  The count
+	 * never drops to zero early: it is never below the true number.
+	 */
+	atomic_store(&m->refs, (int)r->client_count + 1);
+	int unused = 1;          /* our own reference, returned below */
+	unsigned long long dropped = 0;
 	for (size_t i = 0; i < r->bucket_count; i++) {
 		for (srv_client *c = r->buckets[i]; c != NULL; c = c->next) {
-			atomic_fetch_add(&m->refs, 1);
 			if (queue_put_nowait(c->q, m) != QUEUE_OK) {
-				atomic_fetch_sub(&m->refs, 1);   /* never below our own */
+				unused++;
+				dropped++;
 				atomic_fetch_add(&c->dropped_unreported, 1);
-				atomic_fetch_add(&c->dropped_total, 1);
-				atomic_fetch_add(&r->dropped, 1);
+				c->dropped_total++;
 			}
 		}
 	}
+	if (dropped > 0)
+		atomic_fetch_add(&r->dropped, dropped);
 	atomic_fetch_add(&r->sent, 1);
 	pthread_mutex_unlock(&r->lock);
-	srv_msg_release(m);
+	if (atomic_fetch_sub(&m->refs, unused) == unused)
+		free(m);             /* nobody took it (or everyone already has) */
 	if (id_out != NULL)
 		*id_out = id;
 	return true;
@@ -346,8 +356,10 @@ srv_client_give_back(srv_registry *r, srv_client *c, srv_msg *m, long dropped)
 	if (queue_put_nowait(c->q, m) != QUEUE_OK) {
 		srv_msg_release(m);
 		atomic_fetch_add(&c->dropped_unreported, 1);
-		atomic_fetch_add(&c->dropped_total, 1);
 		atomic_fetch_add(&r->dropped, 1);
+		pthread_mutex_lock(&r->lock);
+		c->dropped_total++;
+		pthread_mutex_unlock(&r->lock);
 	}
 }
 
@@ -413,7 +425,7 @@ srv_registry_clients_json(srv_registry *r, http_buf *b)
 			http_buf_printf(b, ",\"kind\":\"%s\",\"queue\":%zu,\"maxsize\":%ld,"
 			                "\"dropped\":%ld,\"waiting\":%u}",
 			                c->kind == SRV_CLIENT_WS ? "ws" : "poll", qs.qsize,
-			                qs.maxsize, atomic_load(&c->dropped_total),
+			                qs.maxsize, c->dropped_total,
 			                qs.waiting_getters);
 		}
 	}

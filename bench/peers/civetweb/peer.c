@@ -248,7 +248,7 @@ main(int argc, char **argv)
 	const char *options[] = {
 		"listening_ports", ports, "document_root", argv[2], "num_threads", argv[3],
 		"enable_keep_alive", "yes", "request_timeout_ms", "60000",
-		"websocket_timeout_ms", "3600000", "listen_backlog", "4096", NULL,
+		"websocket_timeout_ms", "3600000", "listen_backlog", "4096", "tcp_nodelay", "1", NULL,
 	};
 	mg_init_library(MG_FEATURES_WEBSOCKET);
 	struct mg_callbacks callbacks;

@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# bench/run.sh - the benchmark suite behind `make bench` (full, ~10 min) and
+# `make bench-quick` (about a minute): pushq against the peers a user would
+# otherwise pick, started and stopped here, in the same run, on 127.0.0.1.
+#
+#   peers: nginx (static), civetweb (bench/peers/civetweb), the seed's Django
+#   app (bench/peers/django_seed), Node's ws (bench/peers/node_ws).
+#   A peer that is not installed is skipped with a note, never faked.
+#
+# Every figure goes to BUILD/bench/results.tsv with the command that made it;
+# bench/report.py turns that into the table on stdout, BUILD/bench/report.md
+# and BUILD/bench/fanout.svg.
+#
+# usage: bench/run.sh full|quick BUILD_DIR
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+
+mode=${1:-quick}
+build=${2:-build}
+out="$build/bench"
+mkdir -p "$out"
+results="$out/results.tsv"
+: >"$results"
+fanout="$build/fanout"
+civetweb="$build/civetweb_peer"
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+if [ "$mode" = quick ]; then
+	duration=5s; conc_list="50"; lp_list="100 1000"; ws_list="1000"; messages=20
+	django_lp_list="100"; ws_rate_n=1000; echo_s=2
+else
+	duration=10s; conc_list="50 200"; lp_list="100 1000 10000"; ws_list="100 1000 10000"; messages=40
+	django_lp_list="100 1000"; ws_rate_n=1000; echo_s=5
+fi
+
+note() { echo "  note: $*" >&2; echo -e "note\t-\t-\t-\t-\t$*" >>"$results"; }
+
+# record SCENARIO SERVER VALUE UNIT higher|lower COMMAND
+record() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$results"; }
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+wait_port() {
+	for _ in $(seq 200); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "nothing listens on $1" >&2
+	return 1
+}
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# --------------------------------------------------------------- servers
+# Each start_* sets $port and $server_pid.
+start_pushq_server() {
+	start_pushq "$build/pushq" --max-conns 30000 "$@"
+	server_pid=$pushq_pid
+}
+
+start_civetweb() {
+	port=$(free_port)
+	"$civetweb" "$port" www "${1:-200}" >"$tmp/civetweb.out" 2>&1 &
+	server_pid=$!
+	pids+=("$server_pid")
+	wait_port "$port"
+}
+
+start_django() {
+	port=$(free_port)
+	(cd bench/peers/django_seed && exec /usr/bin/python3 manage.py runserver "127.0.0.1:$port" --noreload) \
+		>"$tmp/django.out" 2>&1 &
+	server_pid=$!
+	pids+=("$server_pid")
+	wait_port "$port"
+}
+
+start_node() {
+	port=$(free_port)
+	node bench/peers/node_ws/server.mjs "$port" >"$tmp/node.out" 2>&1 &
+	server_pid=$!
+	pids+=("$server_pid")
+	wait_port "$port"
+}
+
+start_nginx_server() {
+	port=$(free_port)
+	mkdir -p "$tmp/nginx"
+	cat >"$tmp/nginx/nginx.conf" <<CONF
+worker_processes auto;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log warn;
+daemon off;
+events { worker_connections 4096; }
+http {
+    access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
+    types { text/html html; }
+    client_body_temp_path $tmp/nginx; proxy_temp_path $tmp/nginx; fastcgi_temp_path $tmp/nginx;
+    uwsgi_temp_path $tmp/nginx; scgi_temp_path $tmp/nginx;
+    server { listen 127.0.0.1:$port; root $PWD/www; index index.html; }
+}
+CONF
+	nginx -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" 2>/dev/null &
+	server_pid=$!
+	pids+=("$server_pid")
+	wait_port "$port"
+}
+
+have_civetweb() { [ -x "$civetweb" ]; }
+have_django() { /usr/bin/python3 -c 'import django' 2>/dev/null; }
+have_node_ws() { have node && [ -f /usr/share/nodejs/ws/index.js ]; }
+
+# ------------------------------------------------------------- measuring
+# wrk_rps SCENARIO SERVER CONNS URL [wrk args...]
+wrk_rps() {
+	local scenario=$1 server=$2 conns=$3 url=$4
+	shift 4
+	local cmd="wrk -t2 -c$conns -d$duration $* $url"
+	local output
+	output=$($cmd 2>&1) || true
+	local rps
+	rps=$(echo "$output" | awk '/Requests\/sec/ {print $2}')
+	local errors
+	errors=$(echo "$output" | grep -E "Non-2xx|Socket errors" | tr -s ' ' | tr '\n' ';' || true)
+	printf '  %-44s %-9s %10s req/s %s\n' "$scenario" "$server" "${rps:-failed}" "$errors"
+	record "$scenario" "$server" "${rps:-0}" "req/s" higher "$cmd${errors:+ ($errors)}"
+}
+
+# fanout_run SCENARIO SERVER ARGS... : runs build/fanout, records its RESULT
+fanout_run() {
+	local scenario=$1 server=$2
+	shift 2
+	local cmd="$fanout $*"
+	local output status=0
+	output=$(timeout 300 $cmd 2>&1) || status=$?
+	echo "$output" | grep -v '^RESULT' | sed 's/^/    /'
+	local result
+	result=$(echo "$output" | grep '^RESULT' || true)
+	if [ -z "$result" ]; then
+		record "$scenario" "$server" 0 "failed" lower "$cmd (exit $status: $(echo "$output" | tail -1))"
+		return
+	fi
+	eval "$(echo "$result" | sed 's/^RESULT //' | tr ' ' '\n' | sed 's/^/r_/')"
+	local failed=""
+	[ "$r_missing" = 0 ] && [ "$r_duplicated" = 0 ] || failed=" (MISSING $r_missing, DUPLICATED $r_duplicated)"
+	case "$r_mode" in
+	echo)
+		record "$scenario" "$server" "$r_rate" "round trips/s" higher "$cmd" ;;
+	*)
+		record "$scenario p99" "$server" "$r_p99" "ms" lower "$cmd$failed"
+		record "$scenario deliveries/s" "$server" "$r_rate" "deliveries/s" higher "$cmd$failed"
+		[ "$r_cpu_us" = "0.000" ] || record "$scenario CPU per delivery" "$server" "$r_cpu_us" "us" lower "$cmd"
+		echo -e "fanout\t$server\t$r_mode\t$r_n\t$r_p99\t$r_missing" >>"$out/fanout.tsv" ;;
+	esac
+	[ -n "${r_rss_per_client_kib:-}" ] && [ "$r_n" -ge 10000 ] &&
+		record "RSS per idle $r_mode client, N=$r_n" "$server" "$r_rss_per_client_kib" "KiB" lower "$cmd"
+	unset r_mode r_rss_per_client_kib
+}
+
+: >"$out/fanout.tsv"
+echo "pushq benchmark suite ($mode) — $(nproc) cores; pushq thread stack 128 KiB; results in $out/"
+
+# 1. static GET /
+echo "1. static GET / ($(stat -c %s www/index.html)-byte page, keep-alive)"
+for conns in $conc_list; do
+	start_pushq_server
+	wrk_rps "GET / static, -c$conns" pushq "$conns" "http://127.0.0.1:$port/"
+	stop_pid "$server_pid"
+	if have nginx; then
+		start_nginx_server
+		wrk_rps "GET / static, -c$conns" nginx "$conns" "http://127.0.0.1:$port/"
+		stop_pid "$server_pid"
+	else note "nginx not installed (apt-get install nginx-light): skipped"; fi
+	if have_civetweb; then
+		start_civetweb 256
+		wrk_rps "GET / static, -c$conns" civetweb "$conns" "http://127.0.0.1:$port/"
+		stop_pid "$server_pid"
+	else note "civetweb peer not built (apt-get install libcivetweb-dev): skipped"; fi
+done
+
+# 2. POST /send_msg with 0 and 1,000 idle registered clients
+cat >"$tmp/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = "content=hello+from+wrk&name=wrk"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+LUA
+echo "2. POST /send_msg"
+for idle in 0 1000; do
+	[ "$mode" = quick ] && [ "$idle" = 0 ] && continue
+	start_pushq_server
+	[ "$idle" -gt 0 ] && "$fanout" register "$port" "$idle" idle >/dev/null
+	wrk_rps "POST /send_msg, $idle idle clients, -c50" pushq 50 "http://127.0.0.1:$port/send_msg/" -s "$tmp/post.lua"
+	stop_pid "$server_pid"
+	if have_django; then
+		start_django
+		[ "$idle" -gt 0 ] && "$fanout" register "$port" "$idle" idle >/dev/null
+		wrk_rps "POST /send_msg, $idle idle clients, -c50" django 50 "http://127.0.0.1:$port/send_msg/" -s "$tmp/post.lua"
+		stop_pid "$server_pid"
+	else note "python3-django not installed: Django skipped"; fi
+done
+
+# 3. short polling cost
+if [ "$mode" = full ]; then
+	echo "3. GET /get_msg?timeout=0 (short polling)"
+	start_pushq_server
+	"$fanout" register "$port" 1 short >/dev/null
+	wrk_rps "GET /get_msg?timeout=0, -c50" pushq 50 "http://127.0.0.1:$port/get_msg?name=short0&timeout=0"
+	stop_pid "$server_pid"
+fi
+
+# 4. long-poll fan-out
+echo "4. long-poll fan-out, one message at a time"
+for n in $lp_list; do
+	start_pushq_server
+	fanout_run "long-poll fan-out N=$n" pushq lp "$port" "$n" "$messages" 0 "$server_pid"
+	stop_pid "$server_pid"
+	if have_civetweb; then
+		start_civetweb $((n + 200))
+		fanout_run "long-poll fan-out N=$n" civetweb lp "$port" "$n" "$messages" 0 "$server_pid"
+		stop_pid "$server_pid"
+	fi
+done
+if have_django; then
+	for n in $django_lp_list; do
+		start_django
+		fanout_run "long-poll fan-out N=$n" django lp "$port" "$n" 3 0 "$server_pid"
+		stop_pid "$server_pid"
+	done
+fi
+
+# 5. WebSocket broadcast
+echo "5. WebSocket broadcast"
+ws_peers="pushq"
+have_civetweb && ws_peers="$ws_peers civetweb"
+have_node_ws && ws_peers="$ws_peers node" || note "node-ws not installed (apt-get install node-ws): skipped"
+for n in $ws_list; do
+	for server in $ws_peers; do
+		case $server in
+		pushq) start_pushq_server ;;
+		civetweb) start_civetweb $((n + 200)) ;;   # a worker thread per socket
+		node) start_node ;;
+		esac
+		fanout_run "WebSocket broadcast N=$n" "$server" ws "$port" "$n" "$messages" 0 "$server_pid"
+		if [ "$n" = "$ws_rate_n" ]; then
+			stop_pid "$server_pid"
+			case $server in
+			pushq) start_pushq_server ;;
+			civetweb) start_civetweb $((n + 200)) ;;
+			node) start_node ;;
+			esac
+			fanout_run "WebSocket broadcast N=$n at 50 msg/s" "$server" ws "$port" "$n" 250 50 "$server_pid"
+		fi
+		stop_pid "$server_pid"
+	done
+done
+
+# 6. echo round trips on one socket
+echo "6. WebSocket echo"
+start_pushq_server
+fanout_run "WebSocket echo, one socket" pushq echo "$port" "$echo_s"
+stop_pid "$server_pid"
+
+# 7. the queue library against Python's queue.Queue
+echo "7. queue library"
+qb=$("$build/queue_bench" --python bench/queue_bench.py)
+echo "$qb" | sed 's/^/    /'
+echo "$qb" | awk -v cmd="$build/queue_bench --python bench/queue_bench.py" '
+	/^1000 / { printf "queue 1P/1C bounded 1000\tpushq\t%s\titems/s\thigher\t%s\nqueue 1P/1C bounded 1000\tpython\t%s\titems/s\thigher\t%s\n", $2, cmd, $3, cmd }
+	/^unbounded / { printf "queue 1P/1C unbounded\tpushq\t%s\titems/s\thigher\t%s\nqueue 1P/1C unbounded\tpython\t%s\titems/s\thigher\t%s\n", $2, cmd, $3, cmd }
+	/pair:/ { printf "queue put+get pair, uncontended\tpushq\t%s\tns\tlower\t%s\n", $(NF-1), cmd }' >>"$results"
+
+python3 bench/report.py "$out"
