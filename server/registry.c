@@ -3,8 +3,8 @@
  *
  * DESIGN
  * The clients live in a hash table (name -> client, separate chaining) under
- * one mutex, r->lock.  It guards the table and each client's `refs` and
- * `last_seen`.  A broadcast holds r->lock while it puts the message into
+ * one mutex, r->lock.  It guards the table; a client's reference count is
+ * raised under it (find/join) and lowered without it (release).  A broadcast holds r->lock while it puts the message into
  * every queue with queue_put_nowait, which never blocks, so the lock is held
  * for a few microseconds per thousand clients.  Because ids are given out
  * under the same lock, every queue receives messages in id order.
@@ -13,6 +13,8 @@
  * reference to its client and blocks in the client's own queue, exactly like
  * the seed's `q.get(timeout=10)`.
  */
+#define _GNU_SOURCE /* PTHREAD_MUTEX_ADAPTIVE_NP, where glibc has it */
+
 #include "registry.h"
 #include "util.h"
 
@@ -26,8 +28,8 @@ struct srv_client {
 	char name[SRV_NAME_MAX + 1];
 	srv_client_kind kind;
 	queue *q;                    /* of srv_msg *, bounded */
-	int refs;                    /* under r->lock */
-	double last_seen;            /* under r->lock, srv_monotonic() */
+	atomic_int refs;             /* taken under r->lock, given back without it */
+	_Atomic double last_seen;    /* srv_monotonic() of the last request */
 	atomic_long dropped_unreported; /* missed since the last delivery */
 	long dropped_total;          /* under r->lock */
 	_Atomic(srv_msg *) returned; /* an undelivered message, comes first */
@@ -175,6 +177,22 @@ client_new(srv_registry *r, const char *name, srv_client_kind kind)
 /* Public API                                                          */
 /* ------------------------------------------------------------------ */
 
+/* Held for microseconds at a time by many threads: spin briefly before
+ * sleeping (glibc's adaptive mutex), as the queues do. */
+static bool
+registry_lock_init(pthread_mutex_t *lock)
+{
+	pthread_mutexattr_t attr;
+	if (pthread_mutexattr_init(&attr) != 0)
+		return false;
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+	bool ok = pthread_mutex_init(lock, &attr) == 0;
+	pthread_mutexattr_destroy(&attr);
+	return ok;
+}
+
 srv_registry *
 srv_registry_new(long queue_size)
 {
@@ -182,7 +200,7 @@ srv_registry_new(long queue_size)
 	if (r == NULL)
 		return NULL;
 	r->buckets = calloc(REGISTRY_INITIAL_BUCKETS, sizeof(*r->buckets));
-	if (r->buckets == NULL || pthread_mutex_init(&r->lock, NULL) != 0) {
+	if (r->buckets == NULL || !registry_lock_init(&r->lock)) {
 		free(r->buckets);
 		free(r);
 		return NULL;
@@ -249,15 +267,21 @@ srv_registry_find(srv_registry *r, const char *name)
 	return c;
 }
 
+/*
+ * No lock here: every /get_msg ends with a release, and with thousands of
+ * waiting clients a lock taken per request becomes a queue of threads of its
+ * own.  Safe because the reaper only frees a client whose count is zero,
+ * looked at under r->lock, and a holder touches the client only before its
+ * decrement.
+ */
 void
 srv_client_release(srv_registry *r, srv_client *c)
 {
+	(void)r;
 	if (c == NULL)
 		return;
-	pthread_mutex_lock(&r->lock);
-	c->refs--;
-	c->last_seen = srv_monotonic();
-	pthread_mutex_unlock(&r->lock);
+	atomic_store(&c->last_seen, srv_monotonic());
+	atomic_fetch_sub(&c->refs, 1);
 }
 
 const char *
@@ -373,7 +397,7 @@ srv_registry_reap(srv_registry *r, double ttl_s)
 		srv_client **link = &r->buckets[i];
 		while (*link != NULL) {
 			srv_client *c = *link;
-			if (c->refs == 0 && now - c->last_seen > ttl_s) {
+			if (atomic_load(&c->refs) == 0 && now - atomic_load(&c->last_seen) > ttl_s) {
 				*link = c->next;
 				client_free(c);
 				r->client_count--;
