@@ -3,15 +3,21 @@
  *
  * DESIGN
  * The clients live in a hash table (name -> client, separate chaining) under
- * one mutex, r->lock.  It guards the table; a client's reference count is
- * raised under it (find/join) and lowered without it (release).  A broadcast holds r->lock while it puts the message into
- * every queue with queue_put_nowait, which never blocks, so the lock is held
- * for a few microseconds per thousand clients.  Because ids are given out
- * under the same lock, every queue receives messages in id order.
+ * a read-write lock, r->table.  Looking a client up (every /get_msg) and
+ * broadcasting only read the table, so they take it shared and never wait
+ * for each other; adding a client (join), forgetting one (reap) and shutdown
+ * take it exclusively.  Broadcasts are serialised by a second lock, r->send,
+ * and ids are given out under it, so every queue receives messages in id
+ * order.  A broadcast puts the message into every queue with
+ * queue_put_nowait, which never blocks.
  *
- * Taking a message does not touch r->lock at all: the taker holds a
- * reference to its client and blocks in the client's own queue, exactly like
- * the seed's `q.get(timeout=10)`.
+ * A client's reference count is raised under r->table (find/join) and
+ * lowered without any lock (release); the reaper frees only a client whose
+ * count is zero, under the exclusive lock.  Taking a message touches no
+ * registry lock at all: the taker holds a reference to its client and blocks
+ * in the client's own queue, exactly like the seed's `q.get(timeout=10)`.
+ *
+ * Lock order: r->send, then r->table, then a queue's own mutex.
  */
 #define _GNU_SOURCE /* PTHREAD_MUTEX_ADAPTIVE_NP, where glibc has it */
 
@@ -28,15 +34,16 @@ struct srv_client {
 	char name[SRV_NAME_MAX + 1];
 	srv_client_kind kind;
 	queue *q;                    /* of srv_msg *, bounded */
-	atomic_int refs;             /* taken under r->lock, given back without it */
+	atomic_int refs;             /* raised under r->table, lowered without it */
 	_Atomic double last_seen;    /* srv_monotonic() of the last request */
 	atomic_long dropped_unreported; /* missed since the last delivery */
-	long dropped_total;          /* under r->lock */
+	atomic_long dropped_total;
 	_Atomic(srv_msg *) returned; /* an undelivered message, comes first */
 };
 
 struct srv_registry {
-	pthread_mutex_t lock;
+	pthread_rwlock_t table;      /* the table: shared to read, exclusive to change */
+	pthread_mutex_t send;        /* one broadcast at a time, in id order */
 	srv_client **buckets;
 	size_t bucket_count;         /* a power of two */
 	size_t client_count;
@@ -98,7 +105,7 @@ srv_msg_append_json(http_buf *b, const srv_msg *m, long dropped)
 }
 
 /* ------------------------------------------------------------------ */
-/* The table; every function here needs r->lock held.                  */
+/* The table; every function here needs r->table held.                */
 /* ------------------------------------------------------------------ */
 
 /* FNV-1a: simple, and good enough for names. */
@@ -177,19 +184,19 @@ client_new(srv_registry *r, const char *name, srv_client_kind kind)
 /* Public API                                                          */
 /* ------------------------------------------------------------------ */
 
-/* Held for microseconds at a time by many threads: spin briefly before
- * sleeping (glibc's adaptive mutex), as the queues do. */
+/* Writers (join, reap) go first, so thousands of lookups cannot starve a
+ * new client out of the table. */
 static bool
-registry_lock_init(pthread_mutex_t *lock)
+table_lock_init(pthread_rwlock_t *lock)
 {
-	pthread_mutexattr_t attr;
-	if (pthread_mutexattr_init(&attr) != 0)
+	pthread_rwlockattr_t attr;
+	if (pthread_rwlockattr_init(&attr) != 0)
 		return false;
-#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
-	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+#ifdef PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 #endif
-	bool ok = pthread_mutex_init(lock, &attr) == 0;
-	pthread_mutexattr_destroy(&attr);
+	bool ok = pthread_rwlock_init(lock, &attr) == 0;
+	pthread_rwlockattr_destroy(&attr);
 	return ok;
 }
 
@@ -200,11 +207,12 @@ srv_registry_new(long queue_size)
 	if (r == NULL)
 		return NULL;
 	r->buckets = calloc(REGISTRY_INITIAL_BUCKETS, sizeof(*r->buckets));
-	if (r->buckets == NULL || !registry_lock_init(&r->lock)) {
+	if (r->buckets == NULL || !table_lock_init(&r->table)) {
 		free(r->buckets);
 		free(r);
 		return NULL;
 	}
+	pthread_mutex_init(&r->send, NULL);
 	r->bucket_count = REGISTRY_INITIAL_BUCKETS;
 	r->queue_size = queue_size;
 	r->next_id = 1;
@@ -225,7 +233,8 @@ srv_registry_free(srv_registry *r)
 		}
 	}
 	free(r->buckets);
-	pthread_mutex_destroy(&r->lock);
+	pthread_rwlock_destroy(&r->table);
+	pthread_mutex_destroy(&r->send);
 	free(r);
 }
 
@@ -235,7 +244,7 @@ srv_registry_join(srv_registry *r, const char *name, srv_client_kind kind)
 	size_t len = strlen(name);
 	if (len == 0 || len > SRV_NAME_MAX)
 		return NULL;
-	pthread_mutex_lock(&r->lock);
+	pthread_rwlock_wrlock(&r->table);
 	srv_client *c = r->shut_down ? NULL : table_find(r, name);
 	if (c == NULL && !r->shut_down && (c = client_new(r, name, kind)) != NULL) {
 		srv_client **b = bucket_of(r, name);
@@ -250,20 +259,20 @@ srv_registry_join(srv_registry *r, const char *name, srv_client_kind kind)
 		c->refs++;
 		c->last_seen = srv_monotonic();
 	}
-	pthread_mutex_unlock(&r->lock);
+	pthread_rwlock_unlock(&r->table);
 	return c;
 }
 
 srv_client *
 srv_registry_find(srv_registry *r, const char *name)
 {
-	pthread_mutex_lock(&r->lock);
+	pthread_rwlock_rdlock(&r->table);
 	srv_client *c = table_find(r, name);
 	if (c != NULL) {
 		c->refs++;
 		c->last_seen = srv_monotonic();
 	}
-	pthread_mutex_unlock(&r->lock);
+	pthread_rwlock_unlock(&r->table);
 	return c;
 }
 
@@ -271,7 +280,7 @@ srv_registry_find(srv_registry *r, const char *name)
  * No lock here: every /get_msg ends with a release, and with thousands of
  * waiting clients a lock taken per request becomes a queue of threads of its
  * own.  Safe because the reaper only frees a client whose count is zero,
- * looked at under r->lock, and a holder touches the client only before its
+ * looked at under the exclusive r->table, and a holder touches the client only before its
  * decrement.
  */
 void
@@ -294,13 +303,14 @@ bool
 srv_registry_broadcast(srv_registry *r, const char *from, const char *text,
                        size_t text_len, uint64_t *id_out)
 {
-	pthread_mutex_lock(&r->lock);
+	pthread_mutex_lock(&r->send);
 	uint64_t id = r->next_id;
 	srv_msg *m = msg_new(id, from, text, text_len);
 	if (m == NULL) {
-		pthread_mutex_unlock(&r->lock);
+		pthread_mutex_unlock(&r->send);
 		return false;
 	}
+	pthread_rwlock_rdlock(&r->table);
 	r->next_id++;
 	/*
 	 * References: one per queue the message goes into, and one for us while
@@ -318,14 +328,15 @@ srv_registry_broadcast(srv_registry *r, const char *from, const char *text,
 				unused++;
 				dropped++;
 				atomic_fetch_add(&c->dropped_unreported, 1);
-				c->dropped_total++;
+				atomic_fetch_add(&c->dropped_total, 1);
 			}
 		}
 	}
 	if (dropped > 0)
 		atomic_fetch_add(&r->dropped, dropped);
 	atomic_fetch_add(&r->sent, 1);
-	pthread_mutex_unlock(&r->lock);
+	pthread_rwlock_unlock(&r->table);
+	pthread_mutex_unlock(&r->send);
 	if (atomic_fetch_sub(&m->refs, unused) == unused)
 		free(m);             /* nobody took it (or everyone already has) */
 	if (id_out != NULL)
@@ -381,9 +392,7 @@ srv_client_give_back(srv_registry *r, srv_client *c, srv_msg *m, long dropped)
 		srv_msg_release(m);
 		atomic_fetch_add(&c->dropped_unreported, 1);
 		atomic_fetch_add(&r->dropped, 1);
-		pthread_mutex_lock(&r->lock);
-		c->dropped_total++;
-		pthread_mutex_unlock(&r->lock);
+		atomic_fetch_add(&c->dropped_total, 1);
 	}
 }
 
@@ -391,7 +400,7 @@ size_t
 srv_registry_reap(srv_registry *r, double ttl_s)
 {
 	size_t removed = 0;
-	pthread_mutex_lock(&r->lock);
+	pthread_rwlock_wrlock(&r->table);
 	double now = srv_monotonic();
 	for (size_t i = 0; i < r->bucket_count; i++) {
 		srv_client **link = &r->buckets[i];
@@ -407,19 +416,19 @@ srv_registry_reap(srv_registry *r, double ttl_s)
 			}
 		}
 	}
-	pthread_mutex_unlock(&r->lock);
+	pthread_rwlock_unlock(&r->table);
 	return removed;
 }
 
 void
 srv_registry_shutdown(srv_registry *r)
 {
-	pthread_mutex_lock(&r->lock);
+	pthread_rwlock_wrlock(&r->table);
 	r->shut_down = true;
 	for (size_t i = 0; i < r->bucket_count; i++)
 		for (srv_client *c = r->buckets[i]; c != NULL; c = c->next)
 			queue_shutdown(c->q, false);
-	pthread_mutex_unlock(&r->lock);
+	pthread_rwlock_unlock(&r->table);
 }
 
 void
@@ -428,9 +437,9 @@ srv_registry_counts_get(srv_registry *r, srv_registry_counts *out)
 	out->sent = atomic_load(&r->sent);
 	out->delivered = atomic_load(&r->delivered);
 	out->dropped = atomic_load(&r->dropped);
-	pthread_mutex_lock(&r->lock);
+	pthread_rwlock_rdlock(&r->table);
 	out->clients = r->client_count;
-	pthread_mutex_unlock(&r->lock);
+	pthread_rwlock_unlock(&r->table);
 }
 
 void
@@ -438,7 +447,7 @@ srv_registry_clients_json(srv_registry *r, http_buf *b)
 {
 	http_buf_puts(b, "[");
 	bool first = true;
-	pthread_mutex_lock(&r->lock);
+	pthread_rwlock_rdlock(&r->table);
 	for (size_t i = 0; i < r->bucket_count; i++) {
 		for (srv_client *c = r->buckets[i]; c != NULL; c = c->next) {
 			queue_stats qs;
@@ -449,10 +458,10 @@ srv_registry_clients_json(srv_registry *r, http_buf *b)
 			http_buf_printf(b, ",\"kind\":\"%s\",\"queue\":%zu,\"maxsize\":%ld,"
 			                "\"dropped\":%ld,\"waiting\":%u}",
 			                c->kind == SRV_CLIENT_WS ? "ws" : "poll", qs.qsize,
-			                qs.maxsize, c->dropped_total,
+			                qs.maxsize, atomic_load(&c->dropped_total),
 			                qs.waiting_getters);
 		}
 	}
-	pthread_mutex_unlock(&r->lock);
+	pthread_rwlock_unlock(&r->table);
 	http_buf_puts(b, "]");
 }
