@@ -18,6 +18,15 @@
  * it.  The condition variables use CLOCK_MONOTONIC too
  * (pthread_condattr_setclock), so the kernel agrees with us on the deadline.
  *
+ * Waking: put and get decide under the lock whether someone waits, and
+ * signal just *after* unlocking.  No wake-up can be missed: the state a
+ * waiter checks was changed under the lock, and a waiter re-checks it under
+ * the lock before it sleeps.  Signalling while still holding the lock (as
+ * Python's `with self.not_empty: ... notify()` does) would wake the other
+ * thread only for it to block at once on the lock we still hold: with
+ * thousands of waiting clients that doubles the sleeps and wake-ups.  The
+ * rare broadcasts (shutdown, task_done) stay under the lock, like Python's.
+ *
  * Storage, like Python's _init/_qsize/_put/_get hooks, is a few small
  * functions (store_*) that are only called with q->mutex held:
  *   FIFO and LIFO use a growable ring of slots (a deque);
@@ -383,16 +392,18 @@ queue_put(queue *q, void *item, bool block, const double *timeout_s)
 	pthread_mutex_lock(&q->mutex);
 	queue_rc rc = q->is_shutdown ? QUEUE_SHUTDOWN   /* P1 */
 	                             : put_wait_for_room(q, block, timeout_s);
+	bool wake_getter = false;
 	if (rc == QUEUE_OK) {                            /* P7 */
 		if (store_push(q, item)) {
 			q->unfinished_tasks++;
-			if (q->waiting_getters > 0)  /* nobody waiting: nobody to wake */
-				pthread_cond_signal(&q->not_empty);
+			wake_getter = q->waiting_getters > 0;  /* nobody waiting: nobody to wake */
 		} else {
 			rc = QUEUE_ENOMEM;
 		}
 	}
 	pthread_mutex_unlock(&q->mutex);
+	if (wake_getter)          /* after unlocking: see "Waking" at the top */
+		pthread_cond_signal(&q->not_empty);
 	return rc;
 }
 
@@ -429,12 +440,14 @@ queue_get(queue *q, void **item_out, bool block, const double *timeout_s)
 	queue_rc rc = (q->is_shutdown && q->count == 0)
 	                  ? QUEUE_SHUTDOWN                   /* G1 */
 	                  : get_wait_for_item(q, block, timeout_s);
+	bool wake_putter = false;
 	if (rc == QUEUE_OK) {                                /* G6 */
 		*item_out = store_pop(q);
-		if (q->waiting_putters > 0)
-			pthread_cond_signal(&q->not_full);
+		wake_putter = q->waiting_putters > 0;
 	}
 	pthread_mutex_unlock(&q->mutex);
+	if (wake_putter)          /* after unlocking: see "Waking" at the top */
+		pthread_cond_signal(&q->not_full);
 	return rc;
 }
 
