@@ -29,7 +29,9 @@ def fmt(value, unit):
     return f"{value:.2f}" if value < 100 else f"{value:.0f}"
 
 
-def ratio(ours, theirs, better):
+def ratio(ours, theirs, better, unit=""):
+    if unit == "failed":
+        return "peer failed"
     if ours <= 0 or theirs <= 0:
         return "-"
     r = theirs / ours if better == "lower" else ours / theirs
@@ -46,7 +48,8 @@ for scenario, entries in scenarios.items():
         table.append((scenario, fmt(ours[1], ours[2]) + " " + ours[2], "-", "-", "-", ours[4]))
     for server, value, unit, better, command in peers:
         table.append((scenario, fmt(ours[1], ours[2]) + " " + ours[2], server,
-                      fmt(value, unit) + " " + unit, ratio(ours[1], value, better),
+                      fmt(value, unit) + ("" if unit == "failed" else " " + unit),
+                      ratio(ours[1], value, better, unit),
                       ours[4] + "  |  " + command))
 
 widths = [max(len(row[i]) for row in table + [("scenario", "pushq", "peer", "peer value", "pushq advantage")]) for i in range(5)]

@@ -142,7 +142,11 @@ fanout_run() {
 	local result
 	result=$(echo "$output" | grep '^RESULT' || true)
 	if [ -z "$result" ]; then
-		record "$scenario" "$server" 0 "failed" lower "$cmd (exit $status: $(echo "$output" | tail -1))"
+		local why="$cmd (exit $status: $(echo "$output" | tail -1))"
+		case "$1" in
+		echo) record "$scenario" "$server" 0 "failed" higher "$why" ;;
+		*) record "$scenario p99" "$server" 0 "failed" lower "$why" ;;
+		esac
 		return
 	fi
 	eval "$(echo "$result" | sed 's/^RESULT //' | tr ' ' '\n' | sed 's/^/r_/')"

@@ -139,11 +139,6 @@ took(srv_conn *c, ssize_t n)
 static read_result
 read_more(srv_conn *c, double deadline)
 {
-	/* A keep-alive client often has its next request on the way already:
-	 * try once without waiting, and poll only when nothing is there. */
-	ssize_t ready_now = recv(c->fd, c->in, SRV_READ_SIZE, MSG_DONTWAIT);
-	if (ready_now >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-		return atomic_load(&c->s->stopping) ? READ_STOP : took(c, ready_now);
 	for (;;) {
 		double left = deadline - srv_monotonic();
 		if (left <= 0)
