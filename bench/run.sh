@@ -159,11 +159,13 @@ fanout_run() {
 		record "$scenario p99" "$server" "$r_p99" "ms" lower "$cmd$failed"
 		record "$scenario deliveries/s" "$server" "$r_rate" "deliveries/s" higher "$cmd$failed"
 		[ "$r_cpu_us" = "0.000" ] || record "$scenario CPU per delivery" "$server" "$r_cpu_us" "us" lower "$cmd"
-		echo -e "fanout\t$server\t$r_mode\t$r_n\t$r_p99\t$r_missing" >>"$out/fanout.tsv" ;;
+		# The chart: one message at a time only (argument 5 is the rate).
+		[ "${5:-0}" = 0 ] && echo -e "fanout\t$server\t$r_mode\t$r_n\t$r_p99\t$r_missing" >>"$out/fanout.tsv"
+		;;
 	esac
-	[ -n "${r_rss_per_client_kib:-}" ] && [ "$r_n" -ge 10000 ] &&
+	[ -n "${r_rss_per_client_kib:-}" ] && [ "${r_n:-0}" -ge 10000 ] &&
 		record "RSS per idle $r_mode client, N=$r_n" "$server" "$r_rss_per_client_kib" "KiB" lower "$cmd"
-	unset r_mode r_rss_per_client_kib
+	unset r_mode r_n r_rss_per_client_kib
 }
 
 : >"$out/fanout.tsv"
