@@ -124,17 +124,6 @@ respond_error_and_close(srv_conn *c, int status)
 
 typedef enum { READ_OK, READ_CLOSED, READ_TIMEOUT, READ_STOP } read_result;
 
-/* Stores n received bytes, or says why there are none. */
-static read_result
-took(srv_conn *c, ssize_t n)
-{
-	if (n <= 0)
-		return READ_CLOSED;
-	c->in_len = (size_t)n;
-	c->in_off = 0;
-	return READ_OK;
-}
-
 /* Waits until bytes arrive (or the deadline, or stop) and reads them. */
 static read_result
 read_more(srv_conn *c, double deadline)
@@ -155,7 +144,11 @@ read_more(srv_conn *c, double deadline)
 		ssize_t n = recv(c->fd, c->in, SRV_READ_SIZE, 0);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
-		return took(c, n);
+		if (n <= 0)
+			return READ_CLOSED;
+		c->in_len = (size_t)n;
+		c->in_off = 0;
+		return READ_OK;
 	}
 }
 
