@@ -170,6 +170,7 @@ fanout_run() {
 
 : >"$out/fanout.tsv"
 echo "pushq benchmark suite ($mode) — $(nproc) cores; pushq thread stack 128 KiB; results in $out/"
+note "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); ulimit -n $(ulimit -n); pushq connection threads have 128 KiB stacks (SRV_THREAD_STACK); $(date -u '+%Y-%m-%d %H:%M UTC'), mode $mode"
 
 # 1. static GET /
 echo "1. static GET / ($(stat -c %s www/index.html)-byte page, keep-alive)"
