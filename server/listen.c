@@ -200,6 +200,7 @@ void *
 srv_accept_main(void *arg)
 {
 	srv *s = arg;
+	srv_block_stop_signals();
 	while (!atomic_load(&s->stopping)) {
 		struct pollfd p[2] = { { .fd = s->listen_fd, .events = POLLIN },
 		                       { .fd = s->stop_fd, .events = POLLIN } };
@@ -220,6 +221,7 @@ void *
 srv_reaper_main(void *arg)
 {
 	srv *s = arg;
+	srv_block_stop_signals();
 	double period = s->cfg.client_ttl / 4 < 1 ? s->cfg.client_ttl / 4 : 1;
 	while (!wait_for_stop(s, period)) {
 		size_t removed = srv_registry_reap(s->registry, s->cfg.client_ttl);

@@ -19,6 +19,14 @@ void srv_log_set_level(srv_log_level level);
 /* Parses "error", "warn", "info" or "debug"; -1 for anything else. */
 int srv_log_parse_level(const char *name);
 
+/*
+ * Blocks SIGINT and SIGTERM in the calling thread.  Every thread the server
+ * starts calls it first thing (they also inherit the mask from main, but
+ * saying it where the thread starts is clearer, and valgrind needs it), so
+ * only main's signalfd ever sees a stop signal.
+ */
+void srv_block_stop_signals(void);
+
 void srv_log(srv_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -85,6 +85,7 @@ writer_main(void *arg)
 {
 	ws_session *ws = arg;
 	srv_registry *reg = ws->s->registry;
+	srv_block_stop_signals();
 	http_buf json = { 0 };
 	while (!atomic_load(&ws->done)) {
 		srv_msg *m;
