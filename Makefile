@@ -60,21 +60,21 @@ endif
 
 all: $(SERVER) $(TESTS) $(QUEUE_BENCH) $(FANOUT)
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # The default --www is this tree's www/ (the path lives in the binary only).
 $(MAIN_OBJ): ALL_CFLAGS += -DSRV_DEFAULT_WWW='"$(CURDIR)/www"'
 
-$(BUILD)/obj/test/%.o: test/%.c
+$(BUILD)/obj/test/%.o: test/%.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
 
 $(PUSHQ): $(MAIN_OBJ) $(LIB_OBJ)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
-$(TESTS): $(TEST_OBJ) $(LIB_OBJ) | deps
+$(TESTS): $(TEST_OBJ) $(LIB_OBJ)
 	$(CC) $(ALL_LDFLAGS) $^ $(CHECK_LIBS) $(LIBS) -o $@
 
 $(QUEUE_BENCH): $(BUILD)/obj/bench/queue_bench.o $(LIB_OBJ)
@@ -90,7 +90,9 @@ $(CIVETWEB_PEER): bench/peers/civetweb/peer.c
 
 # A missing package is named with the command that installs it.
 deps:
-	@pkg-config --exists check || { echo "Check is missing: apt-get install check pkg-config" >&2; exit 1; }
+	@command -v pkg-config >/dev/null || { echo "pkg-config is missing: apt-get install pkg-config" >&2; exit 1; }
+	@pkg-config --exists libcrypto || { echo "OpenSSL's libcrypto is missing: apt-get install libssl-dev" >&2; exit 1; }
+	@pkg-config --exists check || { echo "Check is missing: apt-get install check" >&2; exit 1; }
 
 run: $(PUSHQ)
 	$(PUSHQ) --host 127.0.0.1 --port 8000 --www www
