@@ -52,7 +52,7 @@ TESTS      = $(BUILD)/check_pushq
 QUEUE_BENCH = $(BUILD)/queue_bench
 FANOUT     = $(BUILD)/fanout
 
-.PHONY: all run test e2e asan tsan valgrind bench bench-quick bench-queue bench-http bench-ws clean deps
+.PHONY: all run test e2e asan tsan valgrind bench bench-quick bench-queue clean deps
 
 ifneq ($(wildcard server/main.c),)
   SERVER = $(PUSHQ)
@@ -134,13 +134,6 @@ bench-quick: $(PUSHQ) $(FANOUT) $(QUEUE_BENCH)
 
 bench-queue: $(QUEUE_BENCH)
 	$(QUEUE_BENCH) --python bench/queue_bench.py
-
-bench-http: bench-quick
-
-bench-ws: $(PUSHQ) $(FANOUT)
-	$(PUSHQ) --port 0 --log warn > $(BUILD)/bench-ws.port & pid=$$!; sleep 0.3; \
-	port=$$(sed -n 's|.*:\([0-9]*\)/$$|\1|p' $(BUILD)/bench-ws.port); \
-	$(FANOUT) ws $$port 1000 100 0 $$pid; $(FANOUT) echo $$port 5; kill $$pid
 
 clean:
 	rm -rf build

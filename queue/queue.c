@@ -70,6 +70,7 @@ struct queue {
 	bool is_shutdown;
 	unsigned waiting_getters;
 	unsigned waiting_putters;
+	unsigned waiting_joiners;
 };
 
 #define STORE_INITIAL_CAP 8
@@ -489,8 +490,11 @@ queue_join(queue *q)
 	if (q == NULL)
 		return;
 	pthread_mutex_lock(&q->mutex);
-	while (q->unfinished_tasks > 0)
+	while (q->unfinished_tasks > 0) {
+		q->waiting_joiners++;
 		pthread_cond_wait(&q->all_tasks_done, &q->mutex);
+		q->waiting_joiners--;
+	}
 	pthread_mutex_unlock(&q->mutex);
 }
 
@@ -531,6 +535,7 @@ queue_get_stats(queue *q, queue_stats *out)
 	out->unfinished_tasks = q->unfinished_tasks;
 	out->waiting_getters = q->waiting_getters;
 	out->waiting_putters = q->waiting_putters;
+	out->waiting_joiners = q->waiting_joiners;
 	out->is_shutdown = q->is_shutdown;
 	pthread_mutex_unlock(&q->mutex);
 }

@@ -78,6 +78,7 @@ typedef struct {
 	long unfinished_tasks;   /* puts not yet matched by task_done() */
 	unsigned waiting_getters; /* threads blocked in get() now */
 	unsigned waiting_putters; /* threads blocked in put() now */
+	unsigned waiting_joiners; /* threads blocked in join() now */
 	bool is_shutdown;
 } queue_stats;
 

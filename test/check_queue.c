@@ -286,7 +286,7 @@ join_calls(pthread_t *threads, int n)
 		pthread_join(threads[i], NULL);
 }
 
-struct waiters { queue *q; unsigned getters, putters; };
+struct waiters { queue *q; unsigned getters, putters, joiners; };
 
 static bool
 have_waiters(void *arg)
@@ -294,15 +294,23 @@ have_waiters(void *arg)
 	struct waiters *w = arg;
 	queue_stats s;
 	queue_get_stats(w->q, &s);
-	return s.waiting_getters >= w->getters && s.waiting_putters >= w->putters;
+	return s.waiting_getters >= w->getters && s.waiting_putters >= w->putters &&
+	       s.waiting_joiners >= w->joiners;
 }
 
 /* Waits (with a deadline) until the threads are really blocked in the queue. */
 static void
 await_blocked(queue *q, unsigned getters, unsigned putters)
 {
-	struct waiters w = { q, getters, putters };
+	struct waiters w = { q, getters, putters, 0 };
 	ck_assert_msg(tu_wait_until(have_waiters, &w, 5.0), "threads never blocked");
+}
+
+static void
+await_joiners(queue *q, unsigned joiners)
+{
+	struct waiters w = { q, 0, 0, joiners };
+	ck_assert_msg(tu_wait_until(have_waiters, &w, 5.0), "joiners never blocked");
 }
 
 START_TEST(blocked_get_wakes_on_put)
@@ -386,12 +394,17 @@ START_TEST(join_waits_for_every_task)
 		                       { .q = q, .what = CALL_JOIN } };
 	pthread_t t[3];
 	start_calls(t, joiners, 3);
+	await_joiners(q, 3);                             /* all three really wait */
 	void *item;
 	ck_assert_int_eq(queue_get_nowait(q, &item), QUEUE_OK);
 	ck_assert_int_eq(queue_task_done(q), QUEUE_OK);
 	ck_assert_int_eq(queue_get_nowait(q, &item), QUEUE_OK);
+	/* One task is still open: task_done woke nobody, all three still wait. */
+	queue_stats stats;
+	queue_get_stats(q, &stats);
+	ck_assert_uint_eq(stats.waiting_joiners, 3);
 	for (int i = 0; i < 3; i++)
-		ck_assert(!atomic_load(&joiners[i].done)); /* one task still open */
+		ck_assert(!atomic_load(&joiners[i].done));
 	ck_assert_int_eq(queue_task_done(q), QUEUE_OK);
 	join_calls(t, 3);                                /* all three return */
 	queue_free(q);
@@ -479,6 +492,7 @@ START_TEST(shutdown_immediate_drains_and_settles)
 	struct call joiner = { .q = q, .what = CALL_JOIN };
 	pthread_t t;
 	start_calls(&t, &joiner, 1);
+	await_joiners(q, 1);                 /* it really blocks in join */
 	ck_assert(!atomic_load(&joiner.done));
 	ck_assert_int_eq(queue_task_done(q), QUEUE_OK);
 	join_calls(&t, 1);
