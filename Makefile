@@ -32,12 +32,16 @@ else
   $(error SANITIZER must be empty, address or thread, not '$(SANITIZER)')
 endif
 
-CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
-CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+# Flags from pkg-config, asked when a recipe first needs them (after the
+# deps-* steps below may have installed the package).
+CHECK_CFLAGS = $(shell pkg-config --cflags check)
+CHECK_LIBS   = $(shell pkg-config --libs check)
+CRYPTO_CFLAGS = $(shell pkg-config --cflags libcrypto)
+CRYPTO_LIBS   = $(shell pkg-config --libs libcrypto)
 
-ALL_CFLAGS  = $(STD) $(OPT) -g $(WARN) $(SAN) -pthread -MMD -MP -I. $(CFLAGS)
+ALL_CFLAGS  = $(STD) $(OPT) -g $(WARN) $(SAN) -pthread -MMD -MP -I. $(CRYPTO_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN) -pthread $(LDFLAGS)
-LIBS        = -lcrypto -lm
+LIBS        = $(CRYPTO_LIBS) -lm
 
 # The server's modules, shared by the server binary, the tests and benchmarks.
 LIB_SRC  = $(wildcard queue/*.c http/*.c) $(filter-out server/main.c,$(wildcard server/*.c))
@@ -52,29 +56,26 @@ TESTS      = $(BUILD)/check_pushq
 QUEUE_BENCH = $(BUILD)/queue_bench
 FANOUT     = $(BUILD)/fanout
 
-.PHONY: all run test e2e asan tsan valgrind bench bench-quick bench-queue clean deps
+.PHONY: all run test e2e asan tsan valgrind bench bench-quick bench-queue clean \
+        deps-server deps-test
 
-ifneq ($(wildcard server/main.c),)
-  SERVER = $(PUSHQ)
-endif
+all: $(PUSHQ) $(TESTS) $(QUEUE_BENCH) $(FANOUT)
 
-all: $(SERVER) $(TESTS) $(QUEUE_BENCH) $(FANOUT)
-
-$(BUILD)/obj/%.o: %.c | deps
+$(BUILD)/obj/%.o: %.c | deps-server
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # The default --www is this tree's www/ (the path lives in the binary only).
 $(MAIN_OBJ): ALL_CFLAGS += -DSRV_DEFAULT_WWW='"$(CURDIR)/www"'
 
-$(BUILD)/obj/test/%.o: test/%.c | deps
+$(BUILD)/obj/test/%.o: test/%.c | deps-test
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
 
 $(PUSHQ): $(MAIN_OBJ) $(LIB_OBJ)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
-$(TESTS): $(TEST_OBJ) $(LIB_OBJ)
+$(TESTS): $(TEST_OBJ) $(LIB_OBJ) | deps-test
 	$(CC) $(ALL_LDFLAGS) $^ $(CHECK_LIBS) $(LIBS) -o $@
 
 $(QUEUE_BENCH): $(BUILD)/obj/bench/queue_bench.o $(LIB_OBJ)
@@ -88,17 +89,34 @@ CIVETWEB_PEER = $(BUILD)/civetweb_peer
 $(CIVETWEB_PEER): bench/peers/civetweb/peer.c
 	$(CC) $(STD) -O2 -pthread $< -lcivetweb -o $@
 
-# A missing package is named with the command that installs it.
-deps:
-	@command -v pkg-config >/dev/null || { echo "pkg-config is missing: apt-get install pkg-config" >&2; exit 1; }
-	@pkg-config --exists libcrypto || { echo "OpenSSL's libcrypto is missing: apt-get install libssl-dev" >&2; exit 1; }
-	@pkg-config --exists check || { echo "Check is missing: apt-get install check" >&2; exit 1; }
+# Debian packages: the server needs a C compiler, pkg-config and libcrypto;
+# the tests also need Check and python3-websockets (the independent
+# WebSocket client).  $(call need,PACKAGES,PROBE): when the shell command
+# PROBE fails, root with apt-get gets PACKAGES installed (apt-get update
+# first, and saying so); anyone else gets the one command to run.
+define need
+	@if ! ( $(2) ) >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "make: installing $(1) (apt-get update, then apt-get install)"; \
+	    apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null || exit 1; \
+	  else \
+	    echo "make: missing $(1); install with: sudo apt-get install $(1)" >&2; exit 1; \
+	  fi; \
+	fi
+endef
+
+deps-server:
+	$(call need,pkg-config libssl-dev,command -v pkg-config && pkg-config --exists libcrypto)
+
+deps-test: deps-server
+	$(call need,check python3 python3-websockets,pkg-config --exists check && /usr/bin/python3 -c 'import websockets')
 
 run: $(PUSHQ)
 	$(PUSHQ) --host 127.0.0.1 --port 8000 --www www
 
 # The integration tests start $(PUSHQ); PUSHQ_BIN tells them which build.
-test: $(SERVER) $(TESTS)
+test: $(PUSHQ) $(TESTS)
 	PUSHQ_BIN=$(PUSHQ) PUSHQ_WWW=www $(TESTS)
 
 # The pages in headless Debian chromium (apt-get install chromium nodejs;
@@ -117,7 +135,7 @@ tsan:
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	CK_TIMEOUT_MULTIPLIER=4 $(MAKE) BUILD=build/tsan SANITIZER=thread OPT=-O1 test
 
-valgrind: $(SERVER) $(TESTS)
+valgrind: $(PUSHQ) $(TESTS)
 	CK_FORK=no CK_DEFAULT_TIMEOUT=120 PUSHQ_BIN=$(PUSHQ) PUSHQ_WWW=www \
 	  valgrind --error-exitcode=1 --leak-check=full $(TESTS)
 

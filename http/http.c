@@ -132,9 +132,8 @@ http_buf_free(http_buf *b)
 	*b = (http_buf){ 0 };
 }
 
-/* Room for `more` bytes plus a NUL; false (and b->failed) if impossible. */
-static bool
-buf_reserve(http_buf *b, size_t more)
+bool
+http_buf_reserve(http_buf *b, size_t more)
 {
 	if (b->failed)
 		return false;
@@ -156,7 +155,7 @@ buf_reserve(http_buf *b, size_t more)
 void
 http_buf_append(http_buf *b, const void *data, size_t len)
 {
-	if (!buf_reserve(b, len))
+	if (!http_buf_reserve(b, len))
 		return;
 	if (len > 0)            /* data may be NULL when there is nothing */
 		memcpy(b->data + b->len, data, len);
@@ -177,7 +176,7 @@ http_buf_printf(http_buf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0 || !buf_reserve(b, (size_t)n))
+	if (n < 0 || !http_buf_reserve(b, (size_t)n))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
@@ -186,40 +185,75 @@ http_buf_printf(http_buf *b, const char *fmt, ...)
 }
 
 /* ------------------------------------------------------------------ */
-/* JSON strings                                                        */
+/* UTF-8, checked a byte at a time (text may be split anywhere)        */
 /* ------------------------------------------------------------------ */
 
-/*
- * Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes there
- * are not valid UTF-8 (overlong forms, surrogates, > U+10FFFF, truncated).
- */
+void
+http_utf8_init(http_utf8_state *s)
+{
+	*s = (http_utf8_state){ .need = 0, .lo = 0x80, .hi = 0xbf };
+}
+
+bool
+http_utf8_step(http_utf8_state *s, uint8_t b)
+{
+	if (s->need > 0) {
+		if (b < s->lo || b > s->hi)
+			return false;
+		s->need--;
+		s->lo = 0x80;
+		s->hi = 0xbf;
+		return true;
+	}
+	if (b < 0x80)
+		return true;
+	if (b >= 0xc2 && b <= 0xdf) {
+		s->need = 1;
+	} else if (b >= 0xe0 && b <= 0xef) {
+		s->need = 2;
+		if (b == 0xe0) s->lo = 0xa0;   /* overlong */
+		if (b == 0xed) s->hi = 0x9f;   /* surrogates */
+	} else if (b >= 0xf0 && b <= 0xf4) {
+		s->need = 3;
+		if (b == 0xf0) s->lo = 0x90;   /* overlong */
+		if (b == 0xf4) s->hi = 0x8f;   /* above U+10FFFF */
+	} else {
+		return false;                  /* C0, C1, F5-FF, or a stray continuation */
+	}
+	return true;
+}
+
+bool
+http_utf8_valid(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	http_utf8_state s;
+	http_utf8_init(&s);
+	for (size_t i = 0; i < len; i++)
+		if (!http_utf8_step(&s, p[i]))
+			return false;
+	return s.need == 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes there
+ * are not one. */
 static size_t
 utf8_sequence_length(const unsigned char *s, size_t len)
 {
-	unsigned char c = s[0];
-	size_t n;
-	unsigned lo = 0x80, hi = 0xbf;   /* allowed range of the second byte */
-	if (c < 0x80)
-		return 1;
-	else if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		if (c == 0xe0) lo = 0xa0;    /* no overlong forms */
-		if (c == 0xed) hi = 0x9f;    /* no surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		if (c == 0xf0) lo = 0x90;
-		if (c == 0xf4) hi = 0x8f;    /* nothing above U+10FFFF */
-	} else
-		return 0;
-	if (len < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
+	http_utf8_state st;
+	http_utf8_init(&st);
+	size_t i = 0;
+	do {
+		if (i == len || !http_utf8_step(&st, s[i]))
 			return 0;
-	return n;
+		i++;
+	} while (st.need > 0);
+	return i;
 }
+
+/* ------------------------------------------------------------------ */
+/* JSON strings                                                        */
+/* ------------------------------------------------------------------ */
 
 void
 http_buf_json_string(http_buf *b, const char *text, size_t len)

@@ -144,6 +144,10 @@ typedef struct {
 } http_buf;
 
 void http_buf_free(http_buf *b);
+
+/* Makes room for `more` bytes plus a NUL after b->len (capacity doubles).
+ * False, with b->failed set, when memory runs out. */
+bool http_buf_reserve(http_buf *b, size_t more);
 void http_buf_append(http_buf *b, const void *data, size_t len);
 void http_buf_puts(http_buf *b, const char *s);
 void http_buf_printf(http_buf *b, const char *fmt, ...)
@@ -155,6 +159,31 @@ void http_buf_printf(http_buf *b, const char *fmt, ...)
  * UTF-8 become U+FFFD, so the output is valid JSON for any input.
  */
 void http_buf_json_string(http_buf *b, const char *s, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* UTF-8                                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * An incremental UTF-8 validator: feed bytes one at a time, in as many
+ * pieces as they arrive (a WebSocket text message may be split anywhere).
+ * It accepts exactly well-formed UTF-8 (RFC 3629): no overlong forms, no
+ * surrogates, nothing above U+10FFFF.
+ */
+typedef struct {
+	uint8_t need;     /* continuation bytes still expected */
+	uint8_t lo, hi;   /* the range the next continuation byte must be in */
+} http_utf8_state;
+
+/* A state at the start of text. */
+void http_utf8_init(http_utf8_state *s);
+
+/* False at the first byte that cannot belong (the state is then spent).
+ * The text so far is whole when it returned true and s->need == 0. */
+bool http_utf8_step(http_utf8_state *s, uint8_t b);
+
+/* True when all len bytes are well-formed UTF-8 (and no sequence is cut). */
+bool http_utf8_valid(const void *data, size_t len);
 
 /* The reason phrase of a status code ("Not Found"), or "Unknown". */
 const char *http_reason(int status);

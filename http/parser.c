@@ -37,9 +37,7 @@ struct http_parser {
 	char *head;                    /* HTTP_HEAD_MAX + 1 bytes: +1 for a NUL */
 	size_t head_len;
 
-	char *body;                    /* grows up to max_body (+1 for NUL) */
-	size_t body_cap;
-	size_t body_len;
+	http_buf body;                 /* grows up to max_body (+1 for NUL) */
 	size_t body_expected;          /* Content-Length */
 
 	char line[HTTP_CHUNK_LINE_MAX]; /* chunk-size line being collected */
@@ -97,7 +95,7 @@ http_parser_free(http_parser *p)
 	if (p == NULL)
 		return;
 	free(p->head);
-	free(p->body);
+	http_buf_free(&p->body);
 	free(p);
 }
 
@@ -107,7 +105,8 @@ http_parser_reset(http_parser *p)
 	p->state = ST_HEAD;
 	p->error_status = 0;
 	p->head_len = 0;
-	p->body_len = 0;
+	p->body.len = 0;
+	p->body.failed = false;
 	p->body_expected = 0;
 	p->line_len = 0;
 	p->chunk_left = 0;
@@ -133,7 +132,7 @@ bool
 http_parser_take_continue(http_parser *p)
 {
 	bool waiting_for_body = (p->state == ST_BODY || p->state == ST_CHUNK_SIZE) &&
-	                        p->body_len == 0 && p->line_len == 0;
+	                        p->body.len == 0 && p->line_len == 0;
 	if (!waiting_for_body || p->continue_given)
 		return false;
 	const char *expect = http_header(&p->req, "Expect");
@@ -413,42 +412,25 @@ feed_head(http_parser *p, const char *data, size_t len, size_t *used)
 /* The body                                                            */
 /* ------------------------------------------------------------------ */
 
-/* Makes room for `more` body bytes (plus a NUL); false when out of memory. */
-static bool
-body_reserve(http_parser *p, size_t more)
-{
-	size_t need = p->body_len + more + 1;
-	if (need <= p->body_cap)
-		return true;
-	size_t cap = p->body_cap ? p->body_cap : 1024;
-	while (cap < need)
-		cap *= 2;
-	char *bigger = realloc(p->body, cap);
-	if (bigger == NULL)
-		return false;
-	p->body = bigger;
-	p->body_cap = cap;
-	return true;
-}
-
+/* Appends n body bytes (room was reserved with http_buf_reserve). */
 static void
 body_append(http_parser *p, const char *data, size_t n)
 {
-	memcpy(p->body + p->body_len, data, n);
-	p->body_len += n;
+	memcpy(p->body.data + p->body.len, data, n);
+	p->body.len += n;
 }
 
 /* Content-Length bodies. */
 static http_parse_result
 feed_body(http_parser *p, const char *data, size_t len, size_t *used)
 {
-	size_t want = p->body_expected - p->body_len;
+	size_t want = p->body_expected - p->body.len;
 	size_t take = len < want ? len : want;
-	if (!body_reserve(p, take))
+	if (!http_buf_reserve(&p->body, take))
 		return fail(p, 500);
 	body_append(p, data, take);
 	*used = take;
-	if (p->body_len == p->body_expected)
+	if (p->body.len == p->body_expected)
 		p->state = ST_DONE;
 	return HTTP_NEED_MORE;
 }
@@ -469,7 +451,7 @@ parse_chunk_size(http_parser *p)
 		c++;
 	if (digits == 0 || (*c != '\0' && *c != ';'))
 		return 400;
-	if (size > p->max_body - p->body_len)
+	if (size > p->max_body - p->body.len)
 		return 413;
 	p->chunk_left = size;
 	p->state = size > 0 ? ST_CHUNK_DATA : ST_TRAILER;
@@ -534,7 +516,7 @@ feed_chunked(http_parser *p, const char *data, size_t len, size_t *used)
 			break;
 		case ST_CHUNK_DATA: {
 			size_t take = len - i < p->chunk_left ? len - i : p->chunk_left;
-			if (!body_reserve(p, take))
+			if (!http_buf_reserve(&p->body, take))
 				return fail(p, 500);
 			body_append(p, data + i, take);
 			i += take;
@@ -569,14 +551,14 @@ feed_chunked(http_parser *p, const char *data, size_t len, size_t *used)
 static http_parse_result
 finish(http_parser *p)
 {
-	if (p->body_len == 0) {
+	if (p->body.len == 0) {
 		p->req.body = "";     /* most requests: nothing to allocate */
 		p->req.body_len = 0;
 		return HTTP_DONE;
 	}
-	p->body[p->body_len] = '\0';   /* body_reserve kept room for it */
-	p->req.body = p->body;
-	p->req.body_len = p->body_len;
+	p->body.data[p->body.len] = '\0';   /* http_buf_reserve kept room */
+	p->req.body = p->body.data;
+	p->req.body_len = p->body.len;
 	return HTTP_DONE;
 }
 

@@ -3,11 +3,32 @@
  */
 #include "http/ws.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+
+/* ------------------------------------------------------------------ */
+/* libcrypto's life                                                    */
+/* ------------------------------------------------------------------ */
+
+bool
+ws_init(void)
+{
+	/* libcrypto sets itself up on first use, and that set-up may touch
+	 * signal handling; one digest now does it before any thread exists. */
+	char accept[29];
+	return ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", accept) &&
+	       strcmp(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") == 0;
+}
+
+void
+ws_thread_cleanup(void)
+{
+	OPENSSL_thread_stop();
+}
 
 /* ------------------------------------------------------------------ */
 /* Handshake                                                           */
@@ -59,58 +80,6 @@ ws_handshake_check(const http_request *req, char accept[29])
 }
 
 /* ------------------------------------------------------------------ */
-/* UTF-8, checked a byte at a time (text may be split anywhere)        */
-/* ------------------------------------------------------------------ */
-
-typedef struct {
-	uint8_t need;     /* continuation bytes still expected */
-	uint8_t lo, hi;   /* the range the next continuation byte must be in */
-} utf8_state;
-
-/* Accepts exactly well-formed UTF-8: no overlong forms, no surrogates,
- * nothing above U+10FFFF.  False at the first byte that cannot belong. */
-static bool
-utf8_step(utf8_state *s, uint8_t b)
-{
-	if (s->need > 0) {
-		if (b < s->lo || b > s->hi)
-			return false;
-		s->need--;
-		s->lo = 0x80;
-		s->hi = 0xbf;
-		return true;
-	}
-	s->lo = 0x80;
-	s->hi = 0xbf;
-	if (b < 0x80)
-		return true;
-	if (b >= 0xc2 && b <= 0xdf) {
-		s->need = 1;
-	} else if (b >= 0xe0 && b <= 0xef) {
-		s->need = 2;
-		if (b == 0xe0) s->lo = 0xa0;   /* overlong */
-		if (b == 0xed) s->hi = 0x9f;   /* surrogates */
-	} else if (b >= 0xf0 && b <= 0xf4) {
-		s->need = 3;
-		if (b == 0xf0) s->lo = 0x90;   /* overlong */
-		if (b == 0xf4) s->hi = 0x8f;   /* above U+10FFFF */
-	} else {
-		return false;
-	}
-	return true;
-}
-
-static bool
-utf8_valid(const uint8_t *p, size_t len)
-{
-	utf8_state s = { 0, 0x80, 0xbf };
-	for (size_t i = 0; i < len; i++)
-		if (!utf8_step(&s, p[i]))
-			return false;
-	return s.need == 0;
-}
-
-/* ------------------------------------------------------------------ */
 /* The decoder                                                         */
 /* ------------------------------------------------------------------ */
 
@@ -136,9 +105,8 @@ struct ws_decoder {
 
 	/* The message being joined from its fragments. */
 	int msg_opcode;           /* 0 when no message is open */
-	uint8_t *msg;
-	size_t msg_len, msg_cap;
-	utf8_state utf8;
+	http_buf msg;              /* its bytes so far, unmasked */
+	http_utf8_state utf8;
 	bool msg_delivered;       /* forget it at the next feed */
 };
 
@@ -157,7 +125,7 @@ void
 ws_decoder_free(ws_decoder *d)
 {
 	if (d != NULL)
-		free(d->msg);
+		http_buf_free(&d->msg);
 	free(d);
 }
 
@@ -235,24 +203,15 @@ start_payload(ws_decoder *d)
 	d->payload_pos = 0;
 	d->control_len = 0;
 	if (!is_control(d->opcode)) {
-		if (len > d->max_message - d->msg_len)
+		if (len > d->max_message - d->msg.len)
 			return WS_CLOSE_TOO_BIG;  /* checked before any allocation */
 		if (d->opcode != WS_OP_CONTINUATION) {
 			d->msg_opcode = d->opcode;
-			d->msg_len = 0;
-			d->utf8 = (utf8_state){ 0, 0x80, 0xbf };
+			d->msg.len = 0;
+			http_utf8_init(&d->utf8);
 		}
-		size_t need = d->msg_len + (size_t)len;
-		if (need > d->msg_cap) {
-			size_t cap = d->msg_cap ? d->msg_cap : 256;
-			while (cap < need)
-				cap *= 2;
-			uint8_t *bigger = realloc(d->msg, cap);
-			if (bigger == NULL)
-				return WS_CLOSE_INTERNAL_ERROR;
-			d->msg = bigger;
-			d->msg_cap = cap;
-		}
+		if (!http_buf_reserve(&d->msg, (size_t)len))
+			return WS_CLOSE_INTERNAL_ERROR;
 	}
 	d->state = ST_PAYLOAD;
 	return 0;
@@ -264,7 +223,7 @@ static int
 take_payload(ws_decoder *d, const uint8_t *data, size_t n)
 {
 	uint8_t *dst = is_control(d->opcode) ? d->control + d->control_len
-	                                     : d->msg + d->msg_len;
+	                                     : (uint8_t *)d->msg.data + d->msg.len;
 	for (size_t i = 0; i < n; i++)
 		dst[i] = data[i] ^ d->mask[(d->payload_pos + i) & 3];
 	d->payload_pos += n;
@@ -273,10 +232,10 @@ take_payload(ws_decoder *d, const uint8_t *data, size_t n)
 		d->control_len += n;
 		return 0;
 	}
-	d->msg_len += n;
+	d->msg.len += n;
 	if (d->msg_opcode == WS_OP_TEXT)
 		for (size_t i = 0; i < n; i++)
-			if (!utf8_step(&d->utf8, dst[i]))
+			if (!http_utf8_step(&d->utf8, dst[i]))
 				return WS_CLOSE_INVALID_DATA;
 	return 0;
 }
@@ -302,7 +261,7 @@ peer_closes(ws_decoder *d, ws_event *ev)
 		int code = (d->control[0] << 8) | d->control[1];
 		if (!ws_close_code_valid(code))
 			return fail(d, ev, WS_CLOSE_PROTOCOL_ERROR);
-		if (!utf8_valid(d->control + 2, d->control_len - 2))
+		if (!http_utf8_valid(d->control + 2, d->control_len - 2))
 			return fail(d, ev, WS_CLOSE_INVALID_DATA);
 		ev->peer_code = code;
 		ev->close_code = code;        /* echo it, as RFC 6455 5.5.1 asks */
@@ -337,8 +296,8 @@ end_frame(ws_decoder *d, ws_event *ev)
 		if (d->msg_opcode == WS_OP_TEXT && d->utf8.need != 0)
 			return fail(d, ev, WS_CLOSE_INVALID_DATA);  /* cut mid-character */
 		ev->opcode = d->msg_opcode;
-		ev->data = d->msg;
-		ev->len = d->msg_len;
+		ev->data = (const uint8_t *)d->msg.data;
+		ev->len = d->msg.len;
 		d->msg_opcode = 0;
 		d->msg_delivered = true;
 		return WS_MESSAGE;
@@ -352,7 +311,7 @@ ws_decoder_feed(ws_decoder *d, const uint8_t *data, size_t len, size_t *used,
 	*ev = (ws_event){ 0 };
 	*used = 0;
 	if (d->msg_delivered) {
-		d->msg_len = 0;
+		d->msg.len = 0;
 		d->msg_delivered = false;
 	}
 	size_t i = 0;

@@ -49,6 +49,20 @@ enum {
 #define WS_FRAME_HEADER_MAX 10   /* largest server frame header (unmasked) */
 
 /* ------------------------------------------------------------------ */
+/* libcrypto (SHA-1, base64) stays inside ws.c                         */
+/* ------------------------------------------------------------------ */
+
+/* Sets libcrypto up and checks it against RFC 6455's example key.  Call
+ * once, before threads start and before signals are masked.  False when
+ * libcrypto does not work. */
+bool ws_init(void);
+
+/* Frees what libcrypto keeps for the calling thread (it would free it at
+ * thread exit; a thread that did a handshake calls this when its session
+ * ends, so a server that exits right after leaks nothing). */
+void ws_thread_cleanup(void);
+
+/* ------------------------------------------------------------------ */
 /* Handshake                                                           */
 /* ------------------------------------------------------------------ */
 

@@ -1,5 +1,7 @@
 /*
  * queue.c - Python 3.13's queue.Queue in C (see queue.h for the contract).
+ * The tags in comments (P1..P7, G1..G6) are the rules of
+ * docs/queue-semantics.md, at the line that applies each.
  *
  * DESIGN
  * Like Lib/queue.py, a queue is one mutex and three condition variables that

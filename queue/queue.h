@@ -3,7 +3,8 @@
  *
  * Read this header next to CPython's Lib/queue.py.  Every function below
  * names the Python call it mirrors.  The rules that decide each result are
- * Python's, checked in Python's order (see ../shared/QUEUE.md, section 2):
+ * Python's, checked in Python's order; docs/queue-semantics.md lists them
+ * with the tags (P1..P7, G1..G6) that queue.c and its tests cite:
  *
  *   - A queue with maxsize <= 0 is unbounded.
  *   - put() waits while the queue is full, get() waits while it is empty.

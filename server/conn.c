@@ -8,6 +8,7 @@
  *     write the answers once no complete request is left in the buffer.
  */
 #include "server/conn.h"
+#include "server/handlers.h"
 #include "server/util.h"
 
 #include <errno.h>
@@ -216,15 +217,6 @@ serve(srv_conn *c)
 	}
 }
 
-static void
-conn_closed(srv *s)
-{
-	pthread_mutex_lock(&s->lock);
-	if (--s->open_conns == 0)
-		pthread_cond_broadcast(&s->all_closed);
-	pthread_mutex_unlock(&s->lock);
-}
-
 void *
 srv_conn_main(void *arg)
 {
@@ -240,6 +232,6 @@ srv_conn_main(void *arg)
 	http_parser_free(c->parser);
 	http_buf_free(&c->out);
 	free(c);
-	conn_closed(s);
+	srv_conn_closed(s);
 	return NULL;
 }

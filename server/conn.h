@@ -1,6 +1,6 @@
 /*
- * conn.h - one client connection, as seen by the code that answers it
- * (router.c, static.c, and the WebSocket code).
+ * conn.h - one client connection: its thread, its buffers, and the calls
+ * that answer on it (used by the handlers: router.c, static.c, ws_session.c).
  *
  * A srv_conn belongs to its connection thread: nothing here is shared, so
  * nothing here locks.  Responses are appended to `out` and written by
@@ -55,21 +55,13 @@ bool srv_send_all(int fd, const void *data, size_t len);
 /* True when the peer has closed its side (checked without waiting). */
 bool srv_peer_closed(int fd);
 
-/* Answers one request (router.c). */
-void srv_route(srv_conn *c, const http_request *req);
-
-/* Answers a WebSocket upgrade and runs the session to its end
- * (ws_session.c): echo on /ws/echo, the chat on /ws?name=. */
-void srv_ws_serve(srv_conn *c, const http_request *req, bool chat);
-
-/* The ?name= of a request into name[SRV_NAME_MAX + 1]: 1 found, 0 absent
- * or empty, -1 malformed or too long (router.c). */
-int srv_query_name(const http_request *req, char name[SRV_NAME_MAX + 1]);
-
-/* Serves a file under --www for GET/HEAD (static.c). */
-void srv_serve_static(srv_conn *c, const http_request *req);
-
-/* Serves one named file under --www (static.c), e.g. the chat page. */
-void srv_serve_file(srv_conn *c, const char *relative_path);
+/*
+ * The thread of one accepted connection (started by server.c): reads
+ * requests, hands each to srv_route (handlers.h), writes the answers, and
+ * closes the socket at the end.  Takes ownership of `conn`, a calloc'ed
+ * srv_conn with only `s` and `fd` set, and counts itself out with
+ * srv_conn_closed() as its last act.
+ */
+void *srv_conn_main(void *conn);
 
 #endif

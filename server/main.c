@@ -173,11 +173,11 @@ main(int argc, char **argv)
 	if (!resolve_www(&cfg))
 		return 1;
 
-	/* libcrypto sets itself up on first use (the WebSocket handshake's
-	 * SHA-1), and that setup plays with signal handling; do it here, once,
-	 * before the signal mask below and before any thread exists. */
-	char warm_up[29];
-	ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", warm_up);
+	/* Before the signal mask below and before any thread exists. */
+	if (!ws_init()) {
+		fprintf(stderr, "pushq: cannot start: libcrypto's SHA-1 does not work\n");
+		return 1;
+	}
 
 	/* SIGINT/SIGTERM are blocked in every thread (the ones started below
 	 * inherit the mask) and read by this one from a signalfd: a plain

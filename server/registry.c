@@ -19,7 +19,7 @@
  *
  * Lock order: r->send, then r->table, then a queue's own mutex.
  */
-#define _GNU_SOURCE /* PTHREAD_MUTEX_ADAPTIVE_NP, where glibc has it */
+#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np: writers first */
 
 #include "registry.h"
 #include "util.h"
@@ -88,8 +88,6 @@ msg_new(uint64_t id, const char *from, const char *text, size_t text_len)
 	srv_msg *m = json.failed ? NULL : malloc(sizeof(*m) + json.len);
 	if (m != NULL) {
 		atomic_init(&m->refs, 0);
-		m->id = id;
-		m->text_len = text_len;
 		m->json_len = json.len;
 		memcpy(m->json, json.data, json.len);
 	}

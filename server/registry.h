@@ -35,8 +35,6 @@
 /* One chat message, shared by every queue it was put in. */
 typedef struct {
 	atomic_int refs;
-	uint64_t id;            /* global, increasing */
-	size_t text_len;        /* bytes of the message text */
 	size_t json_len;
 	char json[];            /* {"status":true,"msg":...,"id":N,"from":...  (no '}') */
 } srv_msg;

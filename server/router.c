@@ -1,19 +1,15 @@
 /*
- * router.c - which code answers which request: the seed's Django views.
+ * router.c - which code answers which request: the route table at the end
+ * of this file (docs/api.md in code), and the seed's Django views.
  *
- *   /ab_dy     GET: the AJAX page; POST: {"username":"tony"}
- *   /ab_b1     registers ?name= and serves the long-polling chat page
- *   /send_msg  POST content=...: broadcast to every client's queue
- *   /get_msg   ?name=&timeout=: block on that client's queue
- *   /stats     the server and every queue, as JSON
- *   /ws/echo   WebSocket echo;  /ws?name=  WebSocket chat (ws_session.c)
- *   /ws/accept ?key=: the Sec-WebSocket-Accept for that key (ws.html's lab)
- *   anything else: a file under --www
- *
- * Every API path also accepts a trailing slash, as the seed's Django URLs did.
+ * A route is a path, the methods it takes and its view.  srv_route finds
+ * the route, answers 405 with the Allow header for any other method (the
+ * one place that does), and calls the view, which so never checks its
+ * method.  Every API path also accepts a trailing slash, as the seed's
+ * Django URLs did; anything that is no API path is a file under --www.
  */
 #include "http/ws.h"
-#include "server/conn.h"
+#include "server/handlers.h"
 #include "server/util.h"
 
 #include <errno.h>
@@ -53,16 +49,10 @@ respond_no_message(srv_conn *c, int status, const char *error)
 	http_buf_free(&json);
 }
 
-static void
-respond_not_allowed(srv_conn *c, const char *allow)
-{
-	char extra[64];
-	snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
-	srv_respond_status(c, 405, extra);
-}
-
-int
-srv_query_name(const http_request *req, char name[SRV_NAME_MAX + 1])
+/* The ?name= of a request into name[SRV_NAME_MAX + 1]: 1 found, 0 absent
+ * or empty, -1 malformed or too long. */
+static int
+query_name(const http_request *req, char name[SRV_NAME_MAX + 1])
 {
 	long n = http_form_value(req->query, strlen(req->query), "name", name, SRV_NAME_MAX + 1);
 	if (n == -2)
@@ -80,10 +70,8 @@ view_ab_dy(srv_conn *c, const http_request *req)
 	if (req->method == HTTP_POST) {
 		const char *json = "{\"username\":\"tony\"}";
 		srv_respond(c, 200, "application/json", json, strlen(json), NULL);
-	} else if (req->method == HTTP_GET || req->method == HTTP_HEAD) {
-		srv_serve_file(c, "ab_dy.html");
 	} else {
-		respond_not_allowed(c, "GET, HEAD, POST");
+		srv_serve_file(c, "ab_dy.html");
 	}
 }
 
@@ -105,12 +93,8 @@ redirect_to_new_name(srv_conn *c)
 static void
 view_ab_b1(srv_conn *c, const http_request *req)
 {
-	if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
-		respond_not_allowed(c, "GET, HEAD");
-		return;
-	}
 	char name[SRV_NAME_MAX + 1];
-	int found = srv_query_name(req, name);
+	int found = query_name(req, name);
 	if (found < 0) {
 		respond_text(c, 400, "bad name: at most 64 bytes, valid %-escapes\n");
 		return;
@@ -131,10 +115,6 @@ view_ab_b1(srv_conn *c, const http_request *req)
 static void
 view_send_msg(srv_conn *c, const http_request *req)
 {
-	if (req->method != HTTP_POST) {
-		respond_not_allowed(c, "POST");
-		return;
-	}
 	/* Decoded text is never longer than the body. */
 	char *content = malloc(req->body_len + 1);
 	char from[SRV_NAME_MAX + 1] = "";
@@ -197,14 +177,10 @@ deliver(srv_conn *c, srv_client *client, srv_msg *m, long dropped)
 static void
 view_get_msg(srv_conn *c, const http_request *req)
 {
-	if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
-		respond_not_allowed(c, "GET, HEAD");
-		return;
-	}
 	char name[SRV_NAME_MAX + 1];
 	double timeout = c->s->cfg.poll_timeout;
 	int has_timeout = query_timeout(req, &timeout);
-	int found = srv_query_name(req, name);
+	int found = query_name(req, name);
 	if (found <= 0 || has_timeout < 0) {
 		respond_no_message(c, 400, found <= 0 ? "missing or bad name" : "bad timeout");
 		return;
@@ -274,10 +250,7 @@ thread_count(void)
 static void
 view_stats(srv_conn *c, const http_request *req)
 {
-	if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
-		respond_not_allowed(c, "GET, HEAD");
-		return;
-	}
+	(void)req;
 	srv *s = c->s;
 	srv_registry_counts counts;
 	srv_registry_counts_get(s->registry, &counts);
@@ -298,27 +271,80 @@ view_stats(srv_conn *c, const http_request *req)
 	http_buf_free(&json);
 }
 
+static void
+view_ws_echo(srv_conn *c, const http_request *req)
+{
+	srv_ws_serve(c, req, NULL);
+}
+
+static void
+view_ws_chat(srv_conn *c, const http_request *req)
+{
+	char name[SRV_NAME_MAX + 1];
+	if (query_name(req, name) <= 0)
+		respond_text(c, 400, "the chat needs ?name= (at most 64 bytes, valid %-escapes)\n");
+	else
+		srv_ws_serve(c, req, name);
+}
+
+/* ------------------------------------------------------------------ */
+/* The route table                                                     */
+/* ------------------------------------------------------------------ */
+
+/* The methods a route takes, one bit each. */
+#define M_GET  (1u << HTTP_GET)
+#define M_HEAD (1u << HTTP_HEAD)
+#define M_POST (1u << HTTP_POST)
+
+typedef void view_fn(srv_conn *c, const http_request *req);
+
+typedef struct {
+	const char *path;      /* also matches with a trailing slash */
+	unsigned methods;
+	view_fn *view;
+} route;
+
+static const route routes[] = {
+	{ "/ab_dy",      M_GET | M_HEAD | M_POST, view_ab_dy },
+	{ "/ab_b1",      M_GET | M_HEAD,          view_ab_b1 },
+	{ "/send_msg",   M_POST,                  view_send_msg },
+	{ "/get_msg",    M_GET | M_HEAD,          view_get_msg },
+	{ "/stats",      M_GET | M_HEAD,          view_stats },
+	{ "/ws",         M_GET,                   view_ws_chat },
+	{ "/ws/echo",    M_GET,                   view_ws_echo },
+	{ "/ws/accept",  M_GET | M_HEAD,          view_ws_accept },
+};
+
+/* Any other path: a file under --www. */
+static const route static_files = { "/", M_GET | M_HEAD, srv_serve_static };
+
+static const route *
+find_route(const http_request *req)
+{
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (path_is(req, routes[i].path))
+			return &routes[i];
+	return &static_files;
+}
+
+/* 405, with the route's methods in Allow (RFC 9110 section 15.5.6). */
+static void
+respond_not_allowed(srv_conn *c, unsigned methods)
+{
+	char extra[64];
+	snprintf(extra, sizeof(extra), "Allow: %s%s%s\r\n",
+	         methods & M_GET ? "GET" : "",
+	         methods & M_HEAD ? ", HEAD" : "",
+	         methods & M_POST ? (methods & M_GET ? ", POST" : "POST") : "");
+	srv_respond_status(c, 405, extra);
+}
+
 void
 srv_route(srv_conn *c, const http_request *req)
 {
-	if (path_is(req, "/ws/accept"))
-		view_ws_accept(c, req);
-	else if (path_is(req, "/ws/echo"))
-		srv_ws_serve(c, req, false);
-	else if (path_is(req, "/ws"))
-		srv_ws_serve(c, req, true);
-	else if (path_is(req, "/get_msg"))
-		view_get_msg(c, req);
-	else if (path_is(req, "/send_msg"))
-		view_send_msg(c, req);
-	else if (path_is(req, "/ab_b1"))
-		view_ab_b1(c, req);
-	else if (path_is(req, "/ab_dy"))
-		view_ab_dy(c, req);
-	else if (path_is(req, "/stats"))
-		view_stats(c, req);
-	else if (req->method == HTTP_GET || req->method == HTTP_HEAD)
-		srv_serve_static(c, req);
+	const route *r = find_route(req);
+	if ((r->methods & (1u << req->method)) == 0)
+		respond_not_allowed(c, r->methods);
 	else
-		respond_not_allowed(c, "GET, HEAD");
+		r->view(c, req);
 }

@@ -1,9 +1,10 @@
 /*
- * server.h - the pushq server: one listener, one thread per connection.
+ * server.h - the pushq server (server.c): open, accept, reap, stop.
+ * One listener, one thread per connection.
  *
  * DESIGN
- *   main thread      parses options, opens the server, then waits for
- *                    SIGINT/SIGTERM with sigwait() and stops it;
+ *   main thread      parses options, opens the server, then reads
+ *                    SIGINT/SIGTERM from a signalfd and stops it (main.c);
  *   acceptor thread  accepts connections and starts one detached thread for
  *                    each (srv_conn_main), or answers 503 over --max-conns;
  *   reaper thread    forgets clients idle past --client-ttl;
@@ -18,7 +19,7 @@
  *
  * The one server state is `srv`: made by main(), passed to every thread, and
  * written after start only through its atomics and under its lock.
- * Signals: SIGINT/SIGTERM are blocked in every thread but waited for by main;
+ * Signals: SIGINT/SIGTERM are blocked in every thread and read by main;
  * SIGPIPE is ignored, and sends use MSG_NOSIGNAL.
  */
 #ifndef PUSHQ_SERVER_H
@@ -77,7 +78,8 @@ typedef struct {
 
 	pthread_mutex_t lock;
 	pthread_cond_t all_closed;    /* signalled when open_conns reaches 0 */
-	long open_conns;              /* under lock */
+	long open_conns;              /* under lock; +1 when a connection is
+	                                 accepted, -1 by srv_conn_closed */
 } srv;
 
 /*
@@ -100,7 +102,8 @@ void srv_close(srv *s);
 /* Open connections now (for /stats). */
 long srv_open_conns(srv *s);
 
-/* The thread of one accepted connection; takes ownership of `conn`. */
-void *srv_conn_main(void *conn);
+/* Counts a connection out (the pair of the count made when it was
+ * accepted); the last one wakes srv_stop.  Called once per connection. */
+void srv_conn_closed(srv *s);
 
 #endif

@@ -9,7 +9,7 @@
  *      a final symlink; only a regular file is served.
  * No request can name a file outside --www.
  */
-#include "server/conn.h"
+#include "server/handlers.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /*
  * ws_session.c - one WebSocket connection, after the 101 answer.
  *
- * DESIGN (true to the design card: threads that block)
+ * DESIGN (thread-per-connection, threads that block: see docs/design.md)
  *   reader  the connection's own thread.  It blocks in poll() on the socket
  *           (and the server's stop_fd), decodes frames, answers pings,
  *           broadcasts chat text like /send_msg, echoes on /ws/echo, and
@@ -20,11 +20,10 @@
  * ends the reader's poll at once.
  */
 #include "http/ws.h"
-#include "server/conn.h"
+#include "server/handlers.h"
 #include "server/util.h"
 
 #include <errno.h>
-#include <openssl/crypto.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,27 +52,35 @@ typedef struct {
 /* Writing frames                                                      */
 /* ------------------------------------------------------------------ */
 
-/* Sends one whole frame.  A close frame is the last one ever sent. */
+/* Sends one whole, encoded frame (and frees it).  A close frame is the
+ * last one ever sent. */
+static bool
+send_encoded(ws_session *ws, http_buf *frame, bool is_close)
+{
+	pthread_mutex_lock(&ws->write_lock);
+	bool ok = !ws->close_sent && !frame->failed &&
+	          srv_send_all(ws->c->fd, frame->data, frame->len);
+	if (is_close)
+		ws->close_sent = true;
+	pthread_mutex_unlock(&ws->write_lock);
+	http_buf_free(frame);
+	return ok;
+}
+
 static bool
 send_frame(ws_session *ws, int opcode, const void *payload, size_t len)
 {
 	http_buf frame = { 0 };
 	ws_frame_append(&frame, opcode, payload, len);
-	pthread_mutex_lock(&ws->write_lock);
-	bool ok = !ws->close_sent && !frame.failed &&
-	          srv_send_all(ws->c->fd, frame.data, frame.len);
-	if (opcode == WS_OP_CLOSE)
-		ws->close_sent = true;
-	pthread_mutex_unlock(&ws->write_lock);
-	http_buf_free(&frame);
-	return ok;
+	return send_encoded(ws, &frame, opcode == WS_OP_CLOSE);
 }
 
 static void
 send_close(ws_session *ws, int code)
 {
-	uint8_t payload[2] = { (uint8_t)(code >> 8), (uint8_t)code };
-	send_frame(ws, WS_OP_CLOSE, payload, 2);
+	http_buf frame = { 0 };
+	ws_close_frame_append(&frame, code);
+	send_encoded(ws, &frame, true);
 }
 
 /* ------------------------------------------------------------------ */
@@ -261,13 +268,11 @@ run_session(ws_session *ws)
 }
 
 static void
-upgrade_and_serve(srv_conn *c, const http_request *req, bool chat)
+upgrade_and_serve(srv_conn *c, const http_request *req, const char *chat_name)
 {
+	bool chat = chat_name != NULL;
 	char accept[29];
 	int status = ws_handshake_check(req, accept);
-	char name[SRV_NAME_MAX + 1] = "";
-	if (status == 0 && chat && srv_query_name(req, name) <= 0)
-		status = 400;
 	if (status != 0) {
 		refuse_upgrade(c, status);
 		return;
@@ -275,7 +280,7 @@ upgrade_and_serve(srv_conn *c, const http_request *req, bool chat)
 	ws_session ws = { .c = c, .s = c->s, .chat = chat };
 	ws.decoder = ws_decoder_new(c->s->cfg.max_body);
 	if (chat)
-		ws.client = srv_registry_join(c->s->registry, name, SRV_CLIENT_WS);
+		ws.client = srv_registry_join(c->s->registry, chat_name, SRV_CLIENT_WS);
 	if (ws.decoder == NULL || (chat && ws.client == NULL)) {
 		refuse_upgrade(c, 503);
 		ws_decoder_free(ws.decoder);
@@ -295,11 +300,11 @@ upgrade_and_serve(srv_conn *c, const http_request *req, bool chat)
 }
 
 void
-srv_ws_serve(srv_conn *c, const http_request *req, bool chat)
+srv_ws_serve(srv_conn *c, const http_request *req, const char *chat_name)
 {
-	upgrade_and_serve(c, req, chat);
-	/* libcrypto keeps some state per thread (for SHA-1 above) and frees it
-	 * when the thread exits.  Free it now instead, so that a server that
-	 * stops as soon as the last connection is counted out leaks nothing. */
-	OPENSSL_thread_stop();
+	upgrade_and_serve(c, req, chat_name);
+	/* libcrypto's per-thread state (for the SHA-1 above) goes now, not at
+	 * thread exit, so a server that stops as soon as the last connection is
+	 * counted out leaks nothing. */
+	ws_thread_cleanup();
 }

@@ -405,6 +405,32 @@ expect_json(const char *in, size_t len, const char *expected)
 	http_buf_free(&b);
 }
 
+/* The one UTF-8 validator (http.h), whole and a byte at a time. */
+START_TEST(utf8_validator)
+{
+	static const struct { const char *bytes; bool valid; } cases[] = {
+		{ "", true }, { "plain", true }, { "\xc2\xa9", true }, { "\xe2\x82\xac", true },
+		{ "\xf0\x9f\x98\x80", true }, { "\xf4\x8f\xbf\xbf", true },
+		{ "\xc0\xaf", false },          /* overlong '/' */
+		{ "\xe0\x80\xaf", false },      /* overlong, 3 bytes */
+		{ "\xed\xa0\x80", false },      /* a surrogate */
+		{ "\xf4\x90\x80\x80", false },  /* above U+10FFFF */
+		{ "\xf5\x80\x80\x80", false }, { "\x80", false }, { "\xff", false },
+		{ "\xe2\x82", false },          /* cut short */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *b = cases[i].bytes;
+		ck_assert_msg(http_utf8_valid(b, strlen(b)) == cases[i].valid, "case %zu", i);
+		http_utf8_state st;
+		http_utf8_init(&st);
+		bool ok = true;
+		for (size_t j = 0; ok && b[j] != '\0'; j++)
+			ok = http_utf8_step(&st, (uint8_t)b[j]);
+		ck_assert_int_eq(ok && st.need == 0, cases[i].valid);
+	}
+}
+END_TEST
+
 START_TEST(json_strings)
 {
 	expect_json("", 0, "\"\"");
@@ -469,6 +495,7 @@ http_suite(void)
 	tcase_add_test(codec, form_values);
 	tcase_add_test(codec, path_decoding);
 	tcase_add_test(codec, json_strings);
+	tcase_add_test(codec, utf8_validator);
 	tcase_add_test(codec, response_head);
 	suite_add_tcase(s, codec);
 	return s;

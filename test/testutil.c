@@ -1,6 +1,7 @@
 /* testutil.c - see testutil.h. */
 #include "testutil.h"
 
+#include <stdlib.h>
 #include <time.h>
 
 double
@@ -9,6 +10,14 @@ tu_now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double
+tu_slack(double seconds)
+{
+	const char *m = getenv("CK_TIMEOUT_MULTIPLIER");
+	double factor = m != NULL ? atof(m) : 1;
+	return seconds * (factor >= 1 ? factor : 1);
 }
 
 bool

@@ -10,6 +10,10 @@
 /* Seconds on CLOCK_MONOTONIC. */
 double tu_now(void);
 
+/* An upper time bound for an assertion, stretched like Check's own
+ * timeouts by CK_TIMEOUT_MULTIPLIER (sanitizer builds run slower). */
+double tu_slack(double seconds);
+
 /* Polls cond(arg) every millisecond until it is true (returns true) or
  * `seconds` have passed (returns false). */
 bool tu_wait_until(bool (*cond)(void *arg), void *arg, double seconds);

@@ -1,5 +1,5 @@
 /*
- * listen.c - open the server, accept connections, reap idle clients, stop.
+ * server.c - open the server, accept connections, reap idle clients, stop.
  * (The threads and the stop sequence are described in server.h.)
  */
 #include "server/conn.h"
@@ -160,16 +160,33 @@ refuse(int fd)
 	close(fd);
 }
 
-/* Starts the thread of a new connection, or refuses it. */
-static void
-start_connection(srv *s, int fd)
+/* The open-connection count: conn_opened when a connection is accepted,
+ * srv_conn_closed when it ends, nowhere else. */
+static bool
+conn_opened(srv *s)
 {
 	pthread_mutex_lock(&s->lock);
 	bool room = s->open_conns < s->cfg.max_conns;
 	if (room)
 		s->open_conns++;
 	pthread_mutex_unlock(&s->lock);
-	if (!room) {
+	return room;
+}
+
+void
+srv_conn_closed(srv *s)
+{
+	pthread_mutex_lock(&s->lock);
+	if (--s->open_conns == 0)
+		pthread_cond_broadcast(&s->all_closed);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Starts the thread of a new connection, or refuses it. */
+static void
+start_connection(srv *s, int fd)
+{
+	if (!conn_opened(s)) {
 		refuse(fd);
 		return;
 	}
@@ -190,10 +207,7 @@ start_connection(srv *s, int fd)
 		srv_log(SRV_LOG_WARN, "cannot start a connection thread: %s", strerror(errno));
 	}
 	refuse(fd);
-	pthread_mutex_lock(&s->lock);
-	if (--s->open_conns == 0)
-		pthread_cond_broadcast(&s->all_closed);
-	pthread_mutex_unlock(&s->lock);
+	srv_conn_closed(s);
 }
 
 void *

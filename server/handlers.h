@@ -1,0 +1,36 @@
+/*
+ * handlers.h - the code that answers a request on a connection.
+ *
+ *   router.c      srv_route: the route table (path, methods, view) and the
+ *                 tutorial's views
+ *   static.c      files under --www
+ *   ws_session.c  WebSocket sessions (echo and chat)
+ *
+ * Every function here runs on the connection's own thread and appends its
+ * answer to c->out (conn.h); the connection thread writes it.  A WebSocket
+ * session instead takes the connection over (c->taken_over) until it ends.
+ */
+#ifndef PUSHQ_HANDLERS_H
+#define PUSHQ_HANDLERS_H
+
+#include "server/conn.h"
+
+/* Answers one request: finds its route, answers 405 with Allow for a method
+ * the route does not take, else runs the route's view (router.c). */
+void srv_route(srv_conn *c, const http_request *req);
+
+/* Serves the file the request's path names under --www, for GET and HEAD:
+ * 200, or 400/403/404/414 (static.c). */
+void srv_serve_static(srv_conn *c, const http_request *req);
+
+/* Serves one named file under --www (static.c), e.g. the chat page. */
+void srv_serve_file(srv_conn *c, const char *relative_path);
+
+/*
+ * Answers a WebSocket upgrade and runs the session to its end
+ * (ws_session.c).  chat_name NULL: the echo service (/ws/echo); otherwise
+ * the chat as client chat_name (a valid name, parsed by the router).
+ */
+void srv_ws_serve(srv_conn *c, const http_request *req, const char *chat_name);
+
+#endif
