@@ -169,6 +169,21 @@ store_push(queue *q, void *item)
 	return true;
 }
 
+/* Puts a taken item back where it came from: the front of a FIFO, the top
+ * of a LIFO, its place in the heap.  Returns false only when out of memory. */
+static bool
+store_push_front(queue *q, void *item)
+{
+	if (q->kind != QUEUE_FIFO)
+		return store_push(q, item);   /* LIFO top and heap place: a push */
+	if (q->count == q->cap && !store_grow(q))
+		return false;
+	q->head = (q->head + q->cap - 1) & (q->cap - 1);
+	q->slots[q->head] = (struct slot){ item, q->next_seq++ };
+	q->count++;
+	return true;
+}
+
 /* Python's _get.  Caller checked that the queue is not empty. */
 static void *
 store_pop(queue *q)
@@ -410,9 +425,11 @@ queue_put(queue *q, void *item, bool block, const double *timeout_s)
 	return rc;
 }
 
-/* Caller holds q->mutex.  Waits while empty; OK once there is an item. */
+/* Caller holds q->mutex.  Waits while empty; OK once there is an item.
+ * A true *cancel (cancel may be NULL) ends the wait (queue_get_cancellable). */
 static queue_rc
-get_wait_for_item(queue *q, bool block, const double *timeout_s)
+get_wait_for_item(queue *q, bool block, const double *timeout_s,
+                  const atomic_bool *cancel)
 {
 	if (!block)
 		return q->count == 0 ? QUEUE_EMPTY : QUEUE_OK;  /* G2 */
@@ -425,6 +442,8 @@ get_wait_for_item(queue *q, bool block, const double *timeout_s)
 	while (q->count == 0) {
 		if (timeout_s != NULL && deadline_passed(&deadline))
 			return QUEUE_EMPTY;          /* G5 */
+		if (cancel != NULL && atomic_load(cancel))
+			return QUEUE_CANCELLED;      /* called off (not in Python) */
 		q->waiting_getters++;
 		wait_on(q, &q->not_empty, timeout_s ? &deadline : NULL);
 		q->waiting_getters--;
@@ -434,15 +453,17 @@ get_wait_for_item(queue *q, bool block, const double *timeout_s)
 	return QUEUE_OK;
 }
 
-queue_rc
-queue_get(queue *q, void **item_out, bool block, const double *timeout_s)
+/* queue_get, and queue_get_cancellable when cancel is not NULL. */
+static queue_rc
+get_item(queue *q, void **item_out, bool block, const double *timeout_s,
+         const atomic_bool *cancel)
 {
 	if (q == NULL || item_out == NULL)
 		return QUEUE_EINVAL;
 	pthread_mutex_lock(&q->mutex);
 	queue_rc rc = (q->is_shutdown && q->count == 0)
 	                  ? QUEUE_SHUTDOWN                   /* G1 */
-	                  : get_wait_for_item(q, block, timeout_s);
+	                  : get_wait_for_item(q, block, timeout_s, cancel);
 	bool wake_putter = false;
 	if (rc == QUEUE_OK) {                                /* G6 */
 		*item_out = store_pop(q);
@@ -455,6 +476,12 @@ queue_get(queue *q, void **item_out, bool block, const double *timeout_s)
 }
 
 queue_rc
+queue_get(queue *q, void **item_out, bool block, const double *timeout_s)
+{
+	return get_item(q, item_out, block, timeout_s, NULL);
+}
+
+queue_rc
 queue_put_nowait(queue *q, void *item)
 {
 	return queue_put(q, item, false, NULL);
@@ -464,6 +491,46 @@ queue_rc
 queue_get_nowait(queue *q, void **item_out)
 {
 	return queue_get(q, item_out, false, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Beyond Python: give back, and gets that can be called off            */
+/* ------------------------------------------------------------------ */
+
+queue_rc
+queue_give_back(queue *q, void *item)
+{
+	if (q == NULL)
+		return QUEUE_EINVAL;
+	pthread_mutex_lock(&q->mutex);
+	queue_rc rc = q->is_shutdown ? QUEUE_SHUTDOWN
+	            : store_push_front(q, item) ? QUEUE_OK : QUEUE_ENOMEM;
+	bool wake_getter = rc == QUEUE_OK && q->waiting_getters > 0;
+	pthread_mutex_unlock(&q->mutex);
+	if (wake_getter)
+		pthread_cond_signal(&q->not_empty);
+	return rc;
+}
+
+queue_rc
+queue_get_cancellable(queue *q, void **item_out, const double *timeout_s,
+                      const atomic_bool *cancel)
+{
+	return get_item(q, item_out, true, timeout_s, cancel);
+}
+
+void
+queue_wake_getters(queue *q)
+{
+	if (q == NULL)
+		return;
+	/* Looked at under the lock: a getter that read its cancel flag as
+	 * false is, by the time we get the lock, already waiting. */
+	pthread_mutex_lock(&q->mutex);
+	bool anyone = q->waiting_getters > 0;
+	pthread_mutex_unlock(&q->mutex);
+	if (anyone)
+		pthread_cond_broadcast(&q->not_empty);
 }
 
 /* ------------------------------------------------------------------ */
@@ -601,6 +668,7 @@ queue_rc_name(queue_rc rc)
 	case QUEUE_SHUTDOWN: return "SHUTDOWN";
 	case QUEUE_EINVAL: return "EINVAL";
 	case QUEUE_ENOMEM: return "ENOMEM";
+	case QUEUE_CANCELLED: return "CANCELLED";
 	}
 	return "?";
 }

@@ -32,6 +32,7 @@
 #ifndef PUSHQ_QUEUE_H
 #define PUSHQ_QUEUE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -43,7 +44,8 @@ typedef enum {
 	QUEUE_SHUTDOWN = 3, /* queue.ShutDown: the queue was shut down */
 	QUEUE_EINVAL = 4,   /* ValueError: NULL argument, negative / NaN /
 	                       too-large timeout, task_done() too often */
-	QUEUE_ENOMEM = 5    /* no memory to store the item (no Python twin) */
+	QUEUE_ENOMEM = 5,   /* no memory to store the item (no Python twin) */
+	QUEUE_CANCELLED = 6 /* queue_get_cancellable: called off (no Python twin) */
 } queue_rc;
 
 /*
@@ -135,6 +137,43 @@ queue_rc queue_put_nowait(queue *q, void *item);
 
 /* Python: q.get_nowait() == q.get(False). */
 queue_rc queue_get_nowait(queue *q, void **item_out);
+
+/* ------------------------------------------------------------------ */
+/* Beyond Python: what a server needs that Lib/queue.py has no twin of. */
+/* (docs/queue-semantics.md, "Beyond Python")                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Gives back an item that a get took and could not use (a message whose
+ * answer could not be written).  It re-enters where its order puts it: the
+ * front of a FIFO (like deque.appendleft), the top of a LIFO, its place by
+ * priority in a PRIORITY queue -- so a priority queue keeps several items
+ * given back at once in order, whatever order they come back in.  No bound
+ * check (the room it takes was its own a moment ago), no change to the
+ * unfinished count (its put was counted), and one waiting getter is woken.
+ * QUEUE_SHUTDOWN on a shut-down queue (the item stays with the caller, as
+ * for a put), QUEUE_ENOMEM, QUEUE_EINVAL for q == NULL.
+ */
+queue_rc queue_give_back(queue *q, void *item);
+
+/*
+ * queue_get(q, item_out, true, timeout_s) that another thread can call off:
+ * before each wait, and after every wake-up, while the queue is still
+ * empty, a true *cancel gives QUEUE_CANCELLED.  The other thread sets
+ * *cancel, then calls queue_wake_getters(q).  An item that is there is
+ * still returned (cancelling stops a wait, it does not refuse an item).
+ * cancel may be NULL: then exactly queue_get.
+ */
+queue_rc queue_get_cancellable(queue *q, void **item_out, const double *timeout_s,
+                               const atomic_bool *cancel);
+
+/*
+ * Wakes every thread waiting in a get on q without giving it anything: each
+ * re-checks its condition (and its cancel flag) and, if nothing changed for
+ * it, goes back to waiting until the same deadline -- a spurious wake-up,
+ * invisible to it.  NULL is a no-op.
+ */
+void queue_wake_getters(queue *q);
 
 /*
  * Python: q.task_done().  Marks one earlier put as processed; when none is

@@ -161,6 +161,8 @@ static bool
 answer_buffered(srv_conn *c)
 {
 	while (c->in_off < c->in_len) {
+		if (c->out.len >= SRV_OUT_PENDING_MAX && !srv_flush(c))
+			return false;        /* enough waits to be written: write it first */
 		size_t used = 0;
 		http_parse_result r = http_parser_feed(c->parser, c->in + c->in_off,
 		                                       c->in_len - c->in_off, &used);

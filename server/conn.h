@@ -13,6 +13,12 @@
 
 #define SRV_READ_SIZE 16384
 #define SRV_OUT_KEEP 1024     /* output buffer kept between answers, bytes */
+/* Answers to pipelined requests wait in `out` to leave in one write, but
+ * never more than this: past it they are written before the next request
+ * is parsed, so a connection's memory is bounded whatever it sends (at
+ * most this plus one answer, and an answer's body above
+ * SRV_OUT_PENDING_MAX goes by sendfile). */
+#define SRV_OUT_PENDING_MAX (64 * 1024)
 
 typedef struct {
 	srv *s;

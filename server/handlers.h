@@ -27,6 +27,15 @@ void srv_serve_static(srv_conn *c, const http_request *req);
 void srv_serve_file(srv_conn *c, const char *relative_path);
 
 /*
+ * Opens `path` (relative, e.g. "./css/a.css") beneath the directory root_fd,
+ * read-only and non-blocking, refusing any symlink and any way above the
+ * root (static.c).  Uses openat2 where the kernel has it; walk_only forces
+ * the component-by-component walk used elsewhere (for its test).  Returns
+ * a descriptor, or -1 with errno set (ELOOP for a symlink).
+ */
+int srv_open_beneath(int root_fd, const char *path, bool walk_only);
+
+/*
  * Answers a WebSocket upgrade and runs the session to its end
  * (ws_session.c).  chat_name NULL: the echo service (/ws/echo); otherwise
  * the chat as client chat_name (a valid name, parsed by the router).

@@ -37,13 +37,14 @@ static const char usage_text[] =
 	"      --queue-size N      bound of each client's queue (default 1000)\n"
 	"      --client-ttl S      forget a client idle this long, seconds (default 60)\n"
 	"      --max-conns N       open connections at most (default 10000)\n"
+	"      --max-clients N     registered clients at most (default 100000)\n"
 	"      --max-body BYTES    largest request body / WebSocket message (default 65536)\n"
 	"      --log LEVEL         error, warn, info or debug (default info)\n"
 	"  -h, --help              print this help and exit\n"
 	"      --version           print the version and exit\n";
 
 enum { OPT_WWW = 256, OPT_POLL_TIMEOUT, OPT_QUEUE_SIZE, OPT_CLIENT_TTL,
-       OPT_MAX_CONNS, OPT_MAX_BODY, OPT_LOG, OPT_VERSION };
+       OPT_MAX_CONNS, OPT_MAX_CLIENTS, OPT_MAX_BODY, OPT_LOG, OPT_VERSION };
 
 static const struct option long_options[] = {
 	{ "host", required_argument, NULL, 'H' },
@@ -53,6 +54,7 @@ static const struct option long_options[] = {
 	{ "queue-size", required_argument, NULL, OPT_QUEUE_SIZE },
 	{ "client-ttl", required_argument, NULL, OPT_CLIENT_TTL },
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "help", no_argument, NULL, 'h' },
@@ -102,6 +104,7 @@ parse_options(int argc, char **argv, srv_config *cfg)
 {
 	*cfg = (srv_config){ .host = "127.0.0.1", .port = 8000, .poll_timeout = 10,
 	                     .queue_size = 1000, .client_ttl = 60, .max_conns = 10000,
+	                     .max_clients = 100000,
 	                     .max_body = 65536 };
 	snprintf(cfg->www, sizeof(cfg->www), "%s", SRV_DEFAULT_WWW);
 	opterr = 0;
@@ -130,6 +133,9 @@ parse_options(int argc, char **argv, srv_config *cfg)
 			break;
 		case OPT_MAX_CONNS:
 			cfg->max_conns = parse_long("--max-conns", optarg, 1, 10000000);
+			break;
+		case OPT_MAX_CLIENTS:
+			cfg->max_clients = parse_long("--max-clients", optarg, 1, 100000000);
 			break;
 		case OPT_MAX_BODY:
 			cfg->max_body = (size_t)parse_long("--max-body", optarg, 1, 1L << 30);
@@ -201,9 +207,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "pushq: cannot start: %s\n", err);
 		return 1;
 	}
-	pthread_t acceptor, reaper;
+	pthread_t acceptor, reaper, watcher;
 	if (pthread_create(&acceptor, NULL, srv_accept_main, &server) != 0 ||
-	    pthread_create(&reaper, NULL, srv_reaper_main, &server) != 0) {
+	    pthread_create(&reaper, NULL, srv_reaper_main, &server) != 0 ||
+	    pthread_create(&watcher, NULL, srv_watch_main, server.watch) != 0) {
 		fprintf(stderr, "pushq: cannot start: no threads\n");
 		return 1;
 	}
@@ -220,6 +227,7 @@ main(int argc, char **argv)
 	bool all_closed = srv_stop(&server, STOP_GRACE_SECONDS);
 	pthread_join(acceptor, NULL);
 	pthread_join(reaper, NULL);
+	pthread_join(watcher, NULL);
 	if (all_closed)
 		srv_close(&server);
 	else

@@ -38,7 +38,6 @@ struct srv_client {
 	_Atomic double last_seen;    /* srv_monotonic() of the last request */
 	atomic_long dropped_unreported; /* missed since the last delivery */
 	atomic_long dropped_total;
-	_Atomic(srv_msg *) returned; /* an undelivered message, comes first */
 };
 
 struct srv_registry {
@@ -47,6 +46,7 @@ struct srv_registry {
 	srv_client **buckets;
 	size_t bucket_count;         /* a power of two */
 	size_t client_count;
+	long max_clients;
 	long queue_size;
 	bool shut_down;
 	uint64_t next_id;            /* under lock */
@@ -59,14 +59,20 @@ struct srv_registry {
 /* Messages                                                            */
 /* ------------------------------------------------------------------ */
 
-/* Not a message: what srv_client_wake puts in a queue to wake its taker. */
-static srv_msg wake_up;
-
 void
 srv_msg_release(srv_msg *m)
 {
-	if (m != NULL && m != &wake_up && atomic_fetch_sub(&m->refs, 1) == 1)
+	if (m != NULL && atomic_fetch_sub(&m->refs, 1) == 1)
 		free(m);
+}
+
+/* A client's queue is a priority queue on message ids: messages are put in
+ * id order anyway, and one given back takes its old place again. */
+static int
+msg_id_order(const void *a, const void *b)
+{
+	uint64_t x = ((const srv_msg *)a)->id, y = ((const srv_msg *)b)->id;
+	return x < y ? -1 : x > y;
 }
 
 /* The queue's destructor for messages still queued when it drops them. */
@@ -88,6 +94,7 @@ msg_new(uint64_t id, const char *from, const char *text, size_t text_len)
 	srv_msg *m = json.failed ? NULL : malloc(sizeof(*m) + json.len);
 	if (m != NULL) {
 		atomic_init(&m->refs, 0);
+		m->id = id;
 		m->json_len = json.len;
 		memcpy(m->json, json.data, json.len);
 	}
@@ -157,7 +164,6 @@ table_grow(srv_registry *r)
 static void
 client_free(srv_client *c)
 {
-	srv_msg_release(atomic_load(&c->returned));
 	queue_free(c->q);
 	free(c);
 }
@@ -168,7 +174,7 @@ client_new(srv_registry *r, const char *name, srv_client_kind kind)
 	srv_client *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return NULL;
-	c->q = queue_new(r->queue_size, release_queued_msg);
+	c->q = queue_new_kind(QUEUE_PRIORITY, r->queue_size, msg_id_order, release_queued_msg);
 	if (c->q == NULL) {
 		free(c);
 		return NULL;
@@ -199,7 +205,7 @@ table_lock_init(pthread_rwlock_t *lock)
 }
 
 srv_registry *
-srv_registry_new(long queue_size)
+srv_registry_new(long queue_size, long max_clients)
 {
 	srv_registry *r = calloc(1, sizeof(*r));
 	if (r == NULL)
@@ -213,6 +219,7 @@ srv_registry_new(long queue_size)
 	pthread_mutex_init(&r->send, NULL);
 	r->bucket_count = REGISTRY_INITIAL_BUCKETS;
 	r->queue_size = queue_size;
+	r->max_clients = max_clients;
 	r->next_id = 1;
 	return r;
 }
@@ -236,21 +243,47 @@ srv_registry_free(srv_registry *r)
 	free(r);
 }
 
-srv_client *
-srv_registry_join(srv_registry *r, const char *name, srv_client_kind kind)
+/* Caller holds r->table exclusively.  A new client in the table, or NULL
+ * with the reason in *why. */
+static srv_client *
+table_add(srv_registry *r, const char *name, srv_client_kind kind, srv_join_rc *why)
 {
-	size_t len = strlen(name);
-	if (len == 0 || len > SRV_NAME_MAX)
+	if ((long)r->client_count >= r->max_clients) {
+		*why = SRV_JOIN_FULL;
 		return NULL;
-	pthread_rwlock_wrlock(&r->table);
-	srv_client *c = r->shut_down ? NULL : table_find(r, name);
-	if (c == NULL && !r->shut_down && (c = client_new(r, name, kind)) != NULL) {
-		srv_client **b = bucket_of(r, name);
-		c->next = *b;
-		*b = c;
-		if (++r->client_count > r->bucket_count)
-			table_grow(r);
 	}
+	srv_client *c = client_new(r, name, kind);
+	if (c == NULL) {
+		*why = SRV_JOIN_NOMEM;
+		return NULL;
+	}
+	srv_client **b = bucket_of(r, name);
+	c->next = *b;
+	*b = c;
+	if (++r->client_count > r->bucket_count)
+		table_grow(r);
+	return c;
+}
+
+srv_client *
+srv_registry_join(srv_registry *r, const char *name, srv_client_kind kind,
+                  srv_join_rc *why)
+{
+	srv_join_rc ignored;
+	if (why == NULL)
+		why = &ignored;
+	*why = SRV_JOIN_OK;
+	size_t len = strlen(name);
+	if (len == 0 || len > SRV_NAME_MAX) {
+		*why = SRV_JOIN_BAD_NAME;
+		return NULL;
+	}
+	pthread_rwlock_wrlock(&r->table);
+	srv_client *c = NULL;
+	if (r->shut_down)
+		*why = SRV_JOIN_STOPPING;
+	else if ((c = table_find(r, name)) == NULL)
+		c = table_add(r, name, kind, why);
 	if (c != NULL) {
 		if (kind == SRV_CLIENT_WS)
 			c->kind = SRV_CLIENT_WS;
@@ -344,23 +377,12 @@ srv_registry_broadcast(srv_registry *r, const char *from, const char *text,
 
 queue_rc
 srv_client_take(srv_registry *r, srv_client *c, double timeout_s,
-                srv_msg **m_out, long *dropped_out)
+                const atomic_bool *cancel, srv_msg **m_out, long *dropped_out)
 {
-	srv_msg *m = atomic_exchange(&c->returned, NULL);
-	queue_rc rc = QUEUE_OK;
-	if (m == NULL) {
-		void *item;
-		rc = queue_get(c->q, &item, true, &timeout_s);
-		m = item;
-	}
-	if (rc == QUEUE_OK && m == &wake_up) {
-		/* Woken: by a give-back (deliver that message now) or to stop. */
-		m = atomic_exchange(&c->returned, NULL);
-		if (m == NULL)
-			return QUEUE_EMPTY;
-	}
+	void *item;
+	queue_rc rc = queue_get_cancellable(c->q, &item, &timeout_s, cancel);
 	if (rc == QUEUE_OK) {
-		*m_out = m;
+		*m_out = item;
 		*dropped_out = atomic_exchange(&c->dropped_unreported, 0);
 		atomic_fetch_add(&r->delivered, 1);
 	}
@@ -368,10 +390,9 @@ srv_client_take(srv_registry *r, srv_client *c, double timeout_s,
 }
 
 void
-srv_client_wake(srv_registry *r, srv_client *c)
+srv_client_wake(srv_client *c)
 {
-	(void)r;
-	queue_put_nowait(c->q, &wake_up);
+	queue_wake_getters(c->q);
 }
 
 void
@@ -379,18 +400,13 @@ srv_client_give_back(srv_registry *r, srv_client *c, srv_msg *m, long dropped)
 {
 	atomic_fetch_add(&c->dropped_unreported, dropped);
 	atomic_fetch_sub(&r->delivered, 1);
-	srv_msg *none = NULL;
-	if (atomic_compare_exchange_strong(&c->returned, &none, m)) {
-		srv_client_wake(r, c);   /* a taker already waiting gets it now */
-		return;
-	}
-	/* A second undelivered message at once (two waiters on one name):
-	 * it goes to the back of the queue, or is dropped if that is full. */
-	if (queue_put_nowait(c->q, m) != QUEUE_OK) {
+	if (queue_give_back(c->q, m) != QUEUE_OK) {
+		/* Shut down (the server stops) or out of memory: it is lost, and
+		 * counted as a drop so that nobody is told otherwise. */
 		srv_msg_release(m);
 		atomic_fetch_add(&c->dropped_unreported, 1);
-		atomic_fetch_add(&r->dropped, 1);
 		atomic_fetch_add(&c->dropped_total, 1);
+		atomic_fetch_add(&r->dropped, 1);
 	}
 }
 
@@ -438,6 +454,7 @@ srv_registry_counts_get(srv_registry *r, srv_registry_counts *out)
 	pthread_rwlock_rdlock(&r->table);
 	out->clients = r->client_count;
 	pthread_rwlock_unlock(&r->table);
+	out->max_clients = r->max_clients;
 }
 
 void

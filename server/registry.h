@@ -35,6 +35,7 @@
 /* One chat message, shared by every queue it was put in. */
 typedef struct {
 	atomic_int refs;
+	uint64_t id;            /* global, increasing: a client queue's order */
 	size_t json_len;
 	char json[];            /* {"status":true,"msg":...,"id":N,"from":...  (no '}') */
 } srv_msg;
@@ -53,20 +54,30 @@ typedef enum { SRV_CLIENT_POLL, SRV_CLIENT_WS } srv_client_kind;
 typedef struct srv_client srv_client;
 typedef struct srv_registry srv_registry;
 
-/* A registry whose clients each get a queue of queue_size messages. */
-srv_registry *srv_registry_new(long queue_size);
+/* A registry of at most max_clients clients, each with a queue of
+ * queue_size messages. */
+srv_registry *srv_registry_new(long queue_size, long max_clients);
 
 /* Frees every client and message.  No other thread may use r any more. */
 void srv_registry_free(srv_registry *r);
 
+/* Why srv_registry_join gave no client. */
+typedef enum {
+	SRV_JOIN_OK,
+	SRV_JOIN_BAD_NAME,   /* empty, or longer than SRV_NAME_MAX */
+	SRV_JOIN_FULL,       /* max_clients are registered already */
+	SRV_JOIN_NOMEM,
+	SRV_JOIN_STOPPING    /* the registry is shut down */
+} srv_join_rc;
+
 /*
  * Finds client `name`, or creates it (an existing client keeps its queue
  * and messages; a long-poll client joining by WebSocket becomes a WS
- * client).  Returns a reference, or NULL when out of memory, the name is
- * empty or longer than SRV_NAME_MAX, or the registry is shut down.
+ * client).  Returns a reference, or NULL with the reason in *why (why may
+ * be NULL).
  */
 srv_client *srv_registry_join(srv_registry *r, const char *name,
-                              srv_client_kind kind);
+                              srv_client_kind kind, srv_join_rc *why);
 
 /* A reference to client `name`, or NULL if there is none. */
 srv_client *srv_registry_find(srv_registry *r, const char *name);
@@ -88,27 +99,30 @@ bool srv_registry_broadcast(srv_registry *r, const char *from,
  * Takes the client's next message, waiting up to timeout_s seconds (0: do
  * not wait).  On QUEUE_OK the caller owns one reference to *m_out, and
  * *dropped_out is how many messages the client missed since its last one.
- * Otherwise QUEUE_EMPTY (nothing in time) or QUEUE_SHUTDOWN (stopping).
+ * Otherwise QUEUE_EMPTY (nothing in time), QUEUE_SHUTDOWN (stopping), or
+ * QUEUE_CANCELLED: *cancel (may be NULL) became true and srv_client_wake
+ * was called, e.g. because the long poll's client hung up.
  */
 queue_rc srv_client_take(srv_registry *r, srv_client *c, double timeout_s,
-                         srv_msg **m_out, long *dropped_out);
+                         const atomic_bool *cancel, srv_msg **m_out,
+                         long *dropped_out);
 
 /*
  * Hands back a message taken with srv_client_take that could not be
- * delivered: the client's next take returns it first.  Takes over the
- * caller's reference (and the dropped count it carried).
+ * delivered: it goes back into the client's queue in id order (so the next
+ * take returns it before anything newer, however many are given back at
+ * once), without a bound check.  Takes over the caller's reference (and
+ * the dropped count it carried).
  */
 void srv_client_give_back(srv_registry *r, srv_client *c, srv_msg *m,
                           long dropped);
 
 /*
- * Wakes one thread blocked in srv_client_take on c: that take returns
- * QUEUE_EMPTY with nothing delivered.  A WebSocket session uses it to stop
- * its writer thread.  (If two takers share the client, the wrong one may
- * wake: it simply waits again, or answers a long poll early.)  A full queue
- * needs no wake-up: its taker is not blocked.
+ * Wakes every thread blocked in srv_client_take on c so that each looks at
+ * its cancel flag; a taker whose flag is false goes on waiting (its wait is
+ * not cut short).  Set the flag first, then call this.
  */
-void srv_client_wake(srv_registry *r, srv_client *c);
+void srv_client_wake(srv_client *c);
 
 /* The client's name (valid while the reference is held). */
 const char *srv_client_name(const srv_client *c);
@@ -126,6 +140,7 @@ typedef struct {
 	uint64_t delivered;  /* messages taken by a client */
 	uint64_t dropped;    /* puts refused by a full queue */
 	size_t clients;
+	long max_clients;
 } srv_registry_counts;
 
 void srv_registry_counts_get(srv_registry *r, srv_registry_counts *out);

@@ -49,15 +49,39 @@ respond_no_message(srv_conn *c, int status, const char *error)
 	http_buf_free(&json);
 }
 
-/* The ?name= of a request into name[SRV_NAME_MAX + 1]: 1 found, 0 absent
- * or empty, -1 malformed or too long. */
+/* A client name from form text (a query or a body) into
+ * name[SRV_NAME_MAX + 1]: 1 found, 0 absent or empty, -1 malformed, too
+ * long, or holding a NUL (%00 would make "a%00b" the same client as "a"). */
+static int
+form_name(const char *form, size_t len, char name[SRV_NAME_MAX + 1])
+{
+	long n = http_form_value(form, len, "name", name, SRV_NAME_MAX + 1);
+	if (n == -2 || (n > 0 && strlen(name) != (size_t)n))
+		return -1;
+	return n > 0 ? 1 : 0;
+}
+
+/* The ?name= of a request (see form_name). */
 static int
 query_name(const http_request *req, char name[SRV_NAME_MAX + 1])
 {
-	long n = http_form_value(req->query, strlen(req->query), "name", name, SRV_NAME_MAX + 1);
-	if (n == -2)
-		return -1;
-	return n > 0 ? 1 : 0;
+	return form_name(req->query, strlen(req->query), name);
+}
+
+/* The answer for a client that could not be registered. */
+static void
+respond_join_failed(srv_conn *c, srv_join_rc why)
+{
+	if (why == SRV_JOIN_FULL) {
+		char text[128];
+		snprintf(text, sizeof(text), "too many clients: this server keeps at most %ld "
+		         "(--max-clients); try again when idle ones are forgotten\n",
+		         c->s->cfg.max_clients);
+		respond_text(c, 503, text);
+	} else {
+		respond_text(c, 503, why == SRV_JOIN_STOPPING ? "the server is stopping\n"
+		                                              : "cannot register now\n");
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -103,9 +127,10 @@ view_ab_b1(srv_conn *c, const http_request *req)
 		redirect_to_new_name(c);
 		return;
 	}
-	srv_client *client = srv_registry_join(c->s->registry, name, SRV_CLIENT_POLL);
+	srv_join_rc why;
+	srv_client *client = srv_registry_join(c->s->registry, name, SRV_CLIENT_POLL, &why);
 	if (client == NULL) {
-		respond_text(c, 503, "cannot register now\n");
+		respond_join_failed(c, why);
 		return;
 	}
 	srv_client_release(c->s->registry, client);
@@ -123,12 +148,12 @@ view_send_msg(srv_conn *c, const http_request *req)
 		return;
 	}
 	long len = http_form_value(req->body, req->body_len, "content", content, req->body_len + 1);
-	long from_len = http_form_value(req->body, req->body_len, "name", from, sizeof(from));
-	if (len == -2 || from_len == -2)
+	int from_found = form_name(req->body, req->body_len, from);
+	if (len == -2 || from_found < 0)
 		respond_text(c, 400, "bad form body: invalid %-escape or name too long\n");
 	else if (len <= 0)
 		respond_text(c, 400, "missing content\n");
-	else if (!srv_registry_broadcast(c->s->registry, from_len > 0 ? from : "",
+	else if (!srv_registry_broadcast(c->s->registry, from_found > 0 ? from : "",
 	                                 content, (size_t)len, NULL))
 		respond_text(c, 500, "out of memory\n");
 	else
@@ -174,6 +199,34 @@ deliver(srv_conn *c, srv_client *client, srv_msg *m, long dropped)
 	http_buf_free(&json);
 }
 
+/*
+ * The heart of long polling: block this thread in the client's queue for
+ * up to `timeout` seconds -- the tutorial's q.get(timeout=10) -- with the
+ * socket parked at the watcher (watch.h), so that a client that hangs up
+ * meanwhile gives this thread and its connection back at once.
+ */
+static void
+take_and_answer(srv_conn *c, srv_client *client, double timeout)
+{
+	srv *s = c->s;
+	const atomic_bool *hung_up = timeout > 0 ? srv_watch_park(s->watch, c->fd, client) : NULL;
+	srv_msg *m;
+	long dropped;
+	queue_rc rc = srv_client_take(s->registry, client, timeout, hung_up, &m, &dropped);
+	bool gone = hung_up != NULL && srv_watch_unpark(s->watch, c->fd);
+	if (gone || rc == QUEUE_CANCELLED) {
+		if (rc == QUEUE_OK)              /* taken as the client left: keep it */
+			srv_client_give_back(s->registry, client, m, dropped);
+		c->keep_alive = false;           /* nobody to answer: close */
+	} else if (rc == QUEUE_OK && !c->head_only) {
+		deliver(c, client, m, dropped);
+	} else {
+		if (rc == QUEUE_OK)              /* HEAD takes nothing away */
+			srv_client_give_back(s->registry, client, m, dropped);
+		respond_no_message(c, 200, NULL);
+	}
+}
+
 static void
 view_get_msg(srv_conn *c, const http_request *req)
 {
@@ -198,16 +251,7 @@ view_get_msg(srv_conn *c, const http_request *req)
 		c->keep_alive = false;
 		return;
 	}
-	srv_msg *m;
-	long dropped;
-	queue_rc rc = srv_client_take(c->s->registry, client, timeout, &m, &dropped);
-	if (rc == QUEUE_OK && !c->head_only)
-		deliver(c, client, m, dropped);
-	else {
-		if (rc == QUEUE_OK)       /* HEAD takes nothing away */
-			srv_client_give_back(c->s->registry, client, m, dropped);
-		respond_no_message(c, 200, NULL);
-	}
+	take_and_answer(c, client, timeout);
 	srv_client_release(c->s->registry, client);
 }
 

@@ -36,16 +36,17 @@ set_error(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-/* Each connection needs a descriptor: raise the soft limit to fit. */
-static void
+/* Each connection needs a descriptor: raise the soft limit to fit.
+ * Returns the limit now in force (descriptors are below it). */
+static int
 raise_fd_limit(long max_conns)
 {
 	struct rlimit lim;
 	if (getrlimit(RLIMIT_NOFILE, &lim) != 0)
-		return;
+		return 1024;
 	rlim_t want = (rlim_t)max_conns + FDS_BESIDES_CONNS;
 	if (lim.rlim_cur >= want)
-		return;
+		return lim.rlim_cur < INT_MAX ? (int)lim.rlim_cur : INT_MAX;
 	rlim_t old = lim.rlim_cur;
 	lim.rlim_cur = want < lim.rlim_max ? want : lim.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur < want)
@@ -53,6 +54,8 @@ raise_fd_limit(long max_conns)
 		        "%llu that --max-conns %ld needs; connections past it will fail",
 		        (unsigned long long)(lim.rlim_cur > old ? lim.rlim_cur : old),
 		        (unsigned long long)lim.rlim_max, (unsigned long long)want, max_conns);
+	getrlimit(RLIMIT_NOFILE, &lim);
+	return lim.rlim_cur < INT_MAX ? (int)lim.rlim_cur : INT_MAX;
 }
 
 /* Binds and listens on host:port.  Returns the socket, or -1 with err set. */
@@ -109,7 +112,7 @@ srv_open(srv *s, const srv_config *cfg, char *err, size_t errlen)
 	pthread_attr_setstacksize(&s->thread_attr_joinable, SRV_THREAD_STACK);
 	s->started = srv_monotonic();
 
-	raise_fd_limit(cfg->max_conns);
+	int max_fds = raise_fd_limit(cfg->max_conns);
 	s->listen_fd = listen_on(cfg->host, cfg->port, &s->port, err, errlen);
 	if (s->listen_fd < 0) {
 		srv_close(s);
@@ -122,8 +125,9 @@ srv_open(srv *s, const srv_config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	s->stop_fd = eventfd(0, EFD_CLOEXEC);
-	s->registry = srv_registry_new(cfg->queue_size);
-	if (s->stop_fd < 0 || s->registry == NULL) {
+	s->registry = srv_registry_new(cfg->queue_size, cfg->max_clients);
+	s->watch = s->stop_fd < 0 ? NULL : srv_watch_new(max_fds, s->stop_fd);
+	if (s->stop_fd < 0 || s->registry == NULL || s->watch == NULL) {
 		srv_close(s);
 		return set_error(err, errlen, "out of resources at start");
 	}
@@ -281,10 +285,12 @@ srv_close(srv *s)
 	if (s->www_fd >= 0)
 		close(s->www_fd);
 	srv_registry_free(s->registry);
+	srv_watch_free(s->watch);
 	pthread_attr_destroy(&s->thread_attr);
 	pthread_attr_destroy(&s->thread_attr_joinable);
 	pthread_cond_destroy(&s->all_closed);
 	pthread_mutex_destroy(&s->lock);
 	s->listen_fd = s->stop_fd = s->www_fd = -1;
 	s->registry = NULL;
+	s->watch = NULL;
 }

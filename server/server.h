@@ -8,6 +8,7 @@
  *   acceptor thread  accepts connections and starts one detached thread for
  *                    each (srv_conn_main), or answers 503 over --max-conns;
  *   reaper thread    forgets clients idle past --client-ttl;
+ *   watcher thread   notices a waiting long poll's client hang up (watch.h);
  *   connection       reads requests, answers them in order; a /get_msg
  *   threads          blocks the thread in its client's queue (the design
  *                    card's heart); a WebSocket keeps its thread.
@@ -27,6 +28,7 @@
 
 #include "http/http.h"
 #include "server/registry.h"
+#include "server/watch.h"
 
 #include <limits.h>
 #include <netinet/in.h>
@@ -59,6 +61,7 @@ typedef struct {
 	long queue_size;
 	double client_ttl;
 	long max_conns;
+	long max_clients;
 	size_t max_body;
 } srv_config;
 
@@ -69,6 +72,7 @@ typedef struct {
 	int www_fd;                   /* the --www directory, for openat() */
 	int port;                     /* the real port (--port 0) */
 	srv_registry *registry;
+	srv_watch *watch;             /* hang-ups of waiting long polls */
 	double started;               /* srv_monotonic() at start */
 	pthread_attr_t thread_attr;   /* detached, SRV_THREAD_STACK */
 	pthread_attr_t thread_attr_joinable; /* the same, joinable (WebSocket writers) */
@@ -88,7 +92,8 @@ typedef struct {
  */
 int srv_open(srv *s, const srv_config *cfg, char *err, size_t errlen);
 
-/* The acceptor and reaper loops, each run in its own thread until stop. */
+/* The acceptor and reaper loops, each run in its own thread until stop
+ * (and srv_watch_main(s->watch), the watcher). */
 void *srv_accept_main(void *srv);
 void *srv_reaper_main(void *srv);
 

@@ -5,8 +5,11 @@
  *   percent-decode (a bad %XX or an encoded NUL is 400)
  *   -> check each segment: ".." is 400, a dotfile or "." is 404
  *   -> "/" and "dir/" mean their index.html
- *   -> open it relative to the --www directory (openat), without following
- *      a final symlink; only a regular file is served.
+ *   -> open it beneath the --www directory without following any symlink,
+ *      in any component (openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
+ *      or, where the kernel lacks it, a walk one component at a time with
+ *      O_NOFOLLOW), and without blocking (a FIFO would hang the thread);
+ *      only a regular file is served.
  * No request can name a file outside --www.
  */
 #include "server/handlers.h"
@@ -19,14 +22,23 @@
 #include <strings.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#ifdef SYS_openat2
+#include <linux/openat2.h>
+#endif
 
 /* The longest decoded path served (a longer one is 414).  Paths live on
  * the connection thread's small stack, so they are kept short. */
 #define STATIC_PATH_MAX 1024
 
-/* Files up to this size are copied into the answer; bigger ones go by sendfile. */
-#define STATIC_INLINE_MAX (256 * 1024)
+/* Files up to this size are copied into the answer; bigger ones go by
+ * sendfile (conn.h: no more than this waits in a connection's buffer). */
+#define STATIC_INLINE_MAX SRV_OUT_PENDING_MAX
+
+/* How files are opened: read-only, and never blocking (a FIFO under --www
+ * would otherwise hold the thread until a writer came). */
+#define STATIC_OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NONBLOCK)
 
 static const struct { const char *ext, *type; } mime_types[] = {
 	{ "html", "text/html; charset=utf-8" },
@@ -127,6 +139,65 @@ send_file(srv_conn *c, int fd, size_t size, const char *type)
 	}
 }
 
+/* The walk: every directory on the way opened with O_NOFOLLOW, each one
+ * relative to the one before, so neither a symlink nor ".." can lead out. */
+static int
+open_walk(int root_fd, const char *path)
+{
+	int dir = root_fd;
+	const char *p = path;
+	for (;;) {
+		while (*p == '/')
+			p++;
+		size_t len = strcspn(p, "/");
+		char name[NAME_MAX + 1];
+		if (len > NAME_MAX) {
+			errno = ENAMETOOLONG;
+			break;
+		}
+		memcpy(name, p, len);
+		name[len] = '\0';
+		p += len;
+		while (*p == '/')
+			p++;
+		bool last = *p == '\0';
+		if (strcmp(name, "..") == 0) {
+			errno = EXDEV;          /* never above the root */
+			break;
+		}
+		int next = openat(dir, len == 0 ? "." : name,
+		                  last ? STATIC_OPEN_FLAGS | O_NOFOLLOW
+		                       : O_RDONLY | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW);
+		if (dir != root_fd)
+			close(dir);
+		if (next < 0 || last)
+			return next;
+		dir = next;
+	}
+	if (dir != root_fd) {
+		int saved = errno;
+		close(dir);
+		errno = saved;
+	}
+	return -1;
+}
+
+int
+srv_open_beneath(int root_fd, const char *path, bool walk_only)
+{
+#ifdef SYS_openat2
+	if (!walk_only) {
+		struct open_how how = { .flags = STATIC_OPEN_FLAGS,
+		                        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS };
+		int fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+		if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+			return fd;              /* EPERM: a seccomp filter said no */
+	}
+#endif
+	(void)walk_only;
+	return open_walk(root_fd, path);
+}
+
 /* Opens `decoded` (a safe path starting with '/') under --www, with
  * "index.html" appended to a directory.  Returns the descriptor, or -1
  * with errno set; *path_out gets the relative path opened (for its type). */
@@ -135,15 +206,13 @@ open_under_www(srv_conn *c, const char *decoded, char *path_out, size_t cap)
 {
 	size_t len = strlen(decoded);
 	bool dir = len == 0 || decoded[len - 1] == '/';
-	/* openat() relative to the --www directory: the path is never joined
-	 * to the root by hand, so it cannot be truncated or escape it. */
 	snprintf(path_out, cap, ".%s%s", decoded, dir ? "index.html" : "");
-	int fd = openat(c->s->www_fd, path_out, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = srv_open_beneath(c->s->www_fd, path_out, false);
 	struct stat st;
 	if (fd >= 0 && !dir && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 		close(fd);     /* "/dir" without the slash: its index too */
 		snprintf(path_out, cap, ".%s/index.html", decoded);
-		fd = openat(c->s->www_fd, path_out, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		fd = srv_open_beneath(c->s->www_fd, path_out, false);
 	}
 	return fd;
 }

@@ -97,11 +97,11 @@ writer_main(void *arg)
 	while (!atomic_load(&ws->done)) {
 		srv_msg *m;
 		long dropped;
-		queue_rc rc = srv_client_take(reg, ws->client, WRITER_WAIT, &m, &dropped);
+		queue_rc rc = srv_client_take(reg, ws->client, WRITER_WAIT, &ws->done, &m, &dropped);
 		if (rc == QUEUE_SHUTDOWN)
 			break;                 /* the server stops; the reader says 1001 */
 		if (rc != QUEUE_OK)
-			continue;              /* woken or timed out: look at `done` */
+			continue;              /* called off or timed out: look at `done` */
 		json.len = 0;
 		srv_msg_append_json(&json, m, dropped);
 		if (atomic_load(&ws->done) || json.failed ||
@@ -261,7 +261,7 @@ run_session(ws_session *ws)
 	}
 	atomic_store(&ws->done, true);
 	if (ws->chat && writer_started) {
-		srv_client_wake(ws->s->registry, ws->client);
+		srv_client_wake(ws->client);   /* `done` is set: it stops */
 		pthread_join(writer, NULL);
 	}
 	linger_for_close(ws);
@@ -279,10 +279,11 @@ upgrade_and_serve(srv_conn *c, const http_request *req, const char *chat_name)
 	}
 	ws_session ws = { .c = c, .s = c->s, .chat = chat };
 	ws.decoder = ws_decoder_new(c->s->cfg.max_body);
+	srv_join_rc why = SRV_JOIN_OK;
 	if (chat)
-		ws.client = srv_registry_join(c->s->registry, chat_name, SRV_CLIENT_WS);
+		ws.client = srv_registry_join(c->s->registry, chat_name, SRV_CLIENT_WS, &why);
 	if (ws.decoder == NULL || (chat && ws.client == NULL)) {
-		refuse_upgrade(c, 503);
+		refuse_upgrade(c, why == SRV_JOIN_BAD_NAME ? 400 : 503);
 		ws_decoder_free(ws.decoder);
 		srv_client_release(c->s->registry, ws.client);
 		return;

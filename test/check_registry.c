@@ -15,7 +15,7 @@ static srv_registry *reg;
 static void
 setup(void)
 {
-	reg = srv_registry_new(3);
+	reg = srv_registry_new(3, 1000);
 	ck_assert_ptr_nonnull(reg);
 }
 
@@ -32,7 +32,7 @@ take_json(srv_client *c, char *out, size_t cap)
 	srv_msg *m;
 	long dropped;
 	out[0] = '\0';
-	if (srv_client_take(reg, c, 0, &m, &dropped) != QUEUE_OK)
+	if (srv_client_take(reg, c, 0, NULL, &m, &dropped) != QUEUE_OK)
 		return;
 	http_buf b = { 0 };
 	srv_msg_append_json(&b, m, dropped);
@@ -43,11 +43,11 @@ take_json(srv_client *c, char *out, size_t cap)
 
 START_TEST(join_keeps_queue)
 {
-	srv_client *a = srv_registry_join(reg, "tony", SRV_CLIENT_POLL);
+	srv_client *a = srv_registry_join(reg, "tony", SRV_CLIENT_POLL, NULL);
 	ck_assert_ptr_nonnull(a);
 	ck_assert_str_eq(srv_client_name(a), "tony");
 	ck_assert(srv_registry_broadcast(reg, "", "hi", 2, NULL));
-	srv_client *again = srv_registry_join(reg, "tony", SRV_CLIENT_POLL);
+	srv_client *again = srv_registry_join(reg, "tony", SRV_CLIENT_POLL, NULL);
 	ck_assert_ptr_eq(a, again);         /* the seed replaced it, losing "hi" */
 	char json[256];
 	take_json(again, json, sizeof(json));
@@ -63,10 +63,10 @@ START_TEST(bad_names)
 	char long_name[SRV_NAME_MAX + 2];
 	memset(long_name, 'n', sizeof(long_name) - 1);
 	long_name[sizeof(long_name) - 1] = '\0';
-	ck_assert_ptr_null(srv_registry_join(reg, "", SRV_CLIENT_POLL));
-	ck_assert_ptr_null(srv_registry_join(reg, long_name, SRV_CLIENT_POLL));
+	ck_assert_ptr_null(srv_registry_join(reg, "", SRV_CLIENT_POLL, NULL));
+	ck_assert_ptr_null(srv_registry_join(reg, long_name, SRV_CLIENT_POLL, NULL));
 	long_name[SRV_NAME_MAX] = '\0';
-	srv_client *c = srv_registry_join(reg, long_name, SRV_CLIENT_POLL);
+	srv_client *c = srv_registry_join(reg, long_name, SRV_CLIENT_POLL, NULL);
 	ck_assert_ptr_nonnull(c);
 	srv_client_release(reg, c);
 }
@@ -74,8 +74,8 @@ END_TEST
 
 START_TEST(broadcast_in_order_to_all)
 {
-	srv_client *a = srv_registry_join(reg, "a", SRV_CLIENT_POLL);
-	srv_client *b = srv_registry_join(reg, "b", SRV_CLIENT_WS);
+	srv_client *a = srv_registry_join(reg, "a", SRV_CLIENT_POLL, NULL);
+	srv_client *b = srv_registry_join(reg, "b", SRV_CLIENT_WS, NULL);
 	uint64_t id1, id2;
 	ck_assert(srv_registry_broadcast(reg, "a", "one", 3, &id1));
 	ck_assert(srv_registry_broadcast(reg, "b", "t\"wo", 4, &id2));
@@ -106,7 +106,7 @@ END_TEST
 
 START_TEST(full_queue_counts_drops)
 {
-	srv_client *a = srv_registry_join(reg, "a", SRV_CLIENT_POLL);
+	srv_client *a = srv_registry_join(reg, "a", SRV_CLIENT_POLL, NULL);
 	for (int i = 1; i <= 5; i++) {
 		char text[16];
 		snprintf(text, sizeof(text), "m%d", i);
@@ -127,12 +127,12 @@ END_TEST
 
 START_TEST(give_back_comes_first)
 {
-	srv_client *a = srv_registry_join(reg, "a", SRV_CLIENT_POLL);
+	srv_client *a = srv_registry_join(reg, "a", SRV_CLIENT_POLL, NULL);
 	srv_registry_broadcast(reg, "", "first", 5, NULL);
 	srv_registry_broadcast(reg, "", "second", 6, NULL);
 	srv_msg *m;
 	long dropped;
-	ck_assert_int_eq(srv_client_take(reg, a, 0, &m, &dropped), QUEUE_OK);
+	ck_assert_int_eq(srv_client_take(reg, a, 0, NULL, &m, &dropped), QUEUE_OK);
 	srv_client_give_back(reg, a, m, dropped);   /* the response failed */
 	char json[256];
 	take_json(a, json, sizeof(json));
@@ -156,8 +156,8 @@ reaped_to_one(void *arg)
 
 START_TEST(idle_clients_are_reaped)
 {
-	srv_client *held = srv_registry_join(reg, "held", SRV_CLIENT_POLL);
-	srv_client *idle = srv_registry_join(reg, "idle", SRV_CLIENT_POLL);
+	srv_client *held = srv_registry_join(reg, "held", SRV_CLIENT_POLL, NULL);
+	srv_client *idle = srv_registry_join(reg, "idle", SRV_CLIENT_POLL, NULL);
 	srv_registry_broadcast(reg, "", "x", 1, NULL);   /* freed with its queue */
 	srv_client_release(reg, idle);
 	ck_assert(tu_wait_until(reaped_to_one, NULL, 5));
@@ -179,7 +179,7 @@ take_blocking(void *arg)
 	struct taker *t = arg;
 	srv_msg *m;
 	long dropped;
-	t->rc = srv_client_take(reg, t->c, 30, &m, &dropped);
+	t->rc = srv_client_take(reg, t->c, 30, NULL, &m, &dropped);
 	if (t->rc == QUEUE_OK)
 		srv_msg_release(m);
 	return NULL;
@@ -198,7 +198,7 @@ someone_waits(void *arg)
 
 START_TEST(shutdown_wakes_takers)
 {
-	struct taker t = { .c = srv_registry_join(reg, "w", SRV_CLIENT_POLL) };
+	struct taker t = { .c = srv_registry_join(reg, "w", SRV_CLIENT_POLL, NULL) };
 	pthread_t thread;
 	pthread_create(&thread, NULL, take_blocking, &t);
 	ck_assert(tu_wait_until(someone_waits, NULL, 5));
@@ -207,7 +207,7 @@ START_TEST(shutdown_wakes_takers)
 	pthread_join(thread, NULL);
 	ck_assert_int_eq(t.rc, QUEUE_SHUTDOWN);
 	ck_assert_double_lt(tu_now() - start, tu_slack(1.0));
-	ck_assert_ptr_null(srv_registry_join(reg, "late", SRV_CLIENT_POLL));
+	ck_assert_ptr_null(srv_registry_join(reg, "late", SRV_CLIENT_POLL, NULL));
 	srv_client_release(reg, t.c);
 }
 END_TEST
