@@ -56,7 +56,7 @@ TESTS      = $(BUILD)/check_pushq
 QUEUE_BENCH = $(BUILD)/queue_bench
 FANOUT     = $(BUILD)/fanout
 
-.PHONY: all run test e2e asan tsan valgrind bench bench-quick bench-queue clean \
+.PHONY: all run test stress fuzz e2e asan tsan valgrind bench bench-quick bench-queue clean \
         deps-server deps-test
 
 all: $(PUSHQ) $(TESTS) $(QUEUE_BENCH) $(FANOUT)
@@ -118,6 +118,10 @@ run: $(PUSHQ)
 # The integration tests start $(PUSHQ); PUSHQ_BIN tells them which build.
 test: $(PUSHQ) $(TESTS)
 	PUSHQ_BIN=$(PUSHQ) PUSHQ_WWW=www $(TESTS)
+
+# The attacks that once hurt pushq, each asserting its bound (test/check_stress.c).
+stress: $(PUSHQ) $(TESTS)
+	CK_RUN_SUITE=stress PUSHQ_BIN=$(PUSHQ) PUSHQ_WWW=www $(TESTS)
 
 # The pages in headless Debian chromium (apt-get install chromium nodejs;
 # npm fetches playwright-core into test/e2e/node_modules once).

@@ -250,7 +250,8 @@ END_TEST
 /* One blocking call run in a thread, with its result and when it ended. */
 struct call {
 	queue *q;
-	enum { CALL_GET, CALL_PUT, CALL_JOIN } what;
+	enum { CALL_GET, CALL_PUT, CALL_JOIN, CALL_GET_CANCELLABLE } what;
+	atomic_bool cancel;       /* CALL_GET_CANCELLABLE */
 	const double *timeout;
 	void *item;
 	queue_rc rc;
@@ -266,6 +267,9 @@ run_call(void *arg)
 	case CALL_GET: c->rc = queue_get(c->q, &c->item, true, c->timeout); break;
 	case CALL_PUT: c->rc = queue_put(c->q, c->item, true, c->timeout); break;
 	case CALL_JOIN: queue_join(c->q); c->rc = QUEUE_OK; break;
+	case CALL_GET_CANCELLABLE:
+		c->rc = queue_get_cancellable(c->q, &c->item, c->timeout, &c->cancel);
+		break;
 	}
 	c->ended = tu_now();
 	atomic_store(&c->done, true);
@@ -598,6 +602,74 @@ START_TEST(stress_every_item_exactly_once)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Beyond Python: give back, cancellable gets                          */
+/* ------------------------------------------------------------------ */
+
+START_TEST(give_back_goes_where_its_order_says)
+{
+	/* FIFO: to the front, past the bound (the room was its own). */
+	queue *q = queue_new(2, NULL);
+	put_all(q, (long[]){ 1, 2 }, 2);
+	void *item;
+	ck_assert_int_eq(queue_get_nowait(q, &item), QUEUE_OK);
+	ck_assert_int_eq(queue_put_nowait(q, ITEM(3)), QUEUE_OK);      /* full again */
+	ck_assert_int_eq(queue_give_back(q, item), QUEUE_OK);
+	ck_assert_uint_eq(queue_qsize(q), 3);
+	ck_assert_int_eq(queue_unfinished_tasks(q), 3);                /* not counted twice */
+	expect_gets(q, (long[]){ 1, 2, 3 }, 3);
+	queue_shutdown(q, false);
+	ck_assert_int_eq(queue_give_back(q, ITEM(9)), QUEUE_SHUTDOWN);
+	queue_free(q);
+
+	/* PRIORITY: items given back in any order leave in order. */
+	q = queue_new_kind(QUEUE_PRIORITY, 4, cmp_num, NULL);
+	put_all(q, (long[]){ 1, 2, 3, 4 }, 4);
+	void *taken[4];
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(queue_get_nowait(q, &taken[i]), QUEUE_OK);
+	put_all(q, (long[]){ 5 }, 1);
+	int back[] = { 2, 0, 3, 1 };
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(queue_give_back(q, taken[back[i]]), QUEUE_OK);
+	expect_gets(q, (long[]){ 1, 2, 3, 4, 5 }, 5);
+	queue_free(q);
+}
+END_TEST
+
+START_TEST(cancelled_get_returns_cancelled)
+{
+	queue *q = queue_new(0, NULL);
+	static const double long_wait = 30;
+	struct call c = { .q = q, .what = CALL_GET_CANCELLABLE, .timeout = &long_wait };
+	struct call other = { .q = q, .what = CALL_GET_CANCELLABLE, .timeout = &long_wait };
+	pthread_t t[2];
+	start_calls(&t[0], &c, 1);
+	start_calls(&t[1], &other, 1);
+	await_blocked(q, 2, 0);
+	double cancelled_at = tu_now();
+	atomic_store(&c.cancel, true);
+	queue_wake_getters(q);
+	pthread_join(t[0], NULL);
+	ck_assert_int_eq(c.rc, QUEUE_CANCELLED);
+	ck_assert_double_lt(c.ended - cancelled_at, tu_slack(0.5));
+	/* The other getter woke too, saw its flag false and waits on. */
+	await_blocked(q, 1, 0);
+	ck_assert_int_eq(queue_put_nowait(q, ITEM(7)), QUEUE_OK);
+	pthread_join(t[1], NULL);
+	ck_assert_int_eq(other.rc, QUEUE_OK);
+	ck_assert_int_eq(NUM(other.item), 7);
+	/* Cancelled before it starts: no wait; an item there is still returned. */
+	atomic_bool yes = true;
+	void *item;
+	ck_assert_int_eq(queue_get_cancellable(q, &item, &long_wait, &yes), QUEUE_CANCELLED);
+	ck_assert_int_eq(queue_put_nowait(q, ITEM(8)), QUEUE_OK);
+	ck_assert_int_eq(queue_get_cancellable(q, &item, &long_wait, &yes), QUEUE_OK);
+	ck_assert_int_eq(NUM(item), 8);
+	queue_free(q);
+}
+END_TEST
+
 Suite *
 queue_suite(void)
 {
@@ -634,6 +706,11 @@ queue_suite(void)
 	tcase_add_test(blocking, shutdown_wakes_every_waiter);
 	tcase_add_test(blocking, shutdown_immediate_drains_and_settles);
 	suite_add_tcase(s, blocking);
+
+	TCase *beyond = tcase_create("beyond_python");
+	tcase_add_test(beyond, give_back_goes_where_its_order_says);
+	tcase_add_test(beyond, cancelled_get_returns_cancelled);
+	suite_add_tcase(s, beyond);
 
 	TCase *stress = tcase_create("stress");
 	tcase_set_timeout(stress, 60);

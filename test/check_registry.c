@@ -143,6 +143,85 @@ START_TEST(give_back_comes_first)
 }
 END_TEST
 
+/* Bug: messages given back by several takers at once came out of order
+ * (one slot for a returned message; the next went to the back). */
+START_TEST(give_backs_keep_id_order)
+{
+	srv_client *a = srv_registry_join(reg, "a", SRV_CLIENT_POLL, NULL);
+	srv_msg *taken[3];
+	long dropped[3];
+	for (int i = 0; i < 3; i++) {
+		char text[8];
+		snprintf(text, sizeof(text), "m%d", i + 1);
+		ck_assert(srv_registry_broadcast(reg, "", text, strlen(text), NULL));
+		ck_assert_int_eq(srv_client_take(reg, a, 0, NULL, &taken[i], &dropped[i]), QUEUE_OK);
+	}
+	ck_assert(srv_registry_broadcast(reg, "", "m4", 2, NULL));
+	/* Three abandoned polls' worth, given back in a scrambled order. */
+	srv_client_give_back(reg, a, taken[1], dropped[1]);
+	srv_client_give_back(reg, a, taken[2], dropped[2]);
+	srv_client_give_back(reg, a, taken[0], dropped[0]);
+	char json[256];
+	for (int i = 1; i <= 4; i++) {
+		char want[32];
+		snprintf(want, sizeof(want), "\"msg\":\"m%d\",\"id\":%d", i, i);
+		take_json(a, json, sizeof(json));
+		ck_assert_msg(strstr(json, want) != NULL, "wanted %s, got %s", want, json);
+	}
+	srv_client_release(reg, a);
+}
+END_TEST
+
+/* Bug: a give-back left a wake-up marker in the queue: the next take
+ * answered empty at once although a message was queued, and the marker
+ * took a slot (a message was dropped with only one real one queued). */
+START_TEST(give_back_leaves_no_marker)
+{
+	srv_client *a = srv_registry_join(reg, "a", SRV_CLIENT_POLL, NULL);
+	srv_msg *m;
+	long dropped;
+	ck_assert(srv_registry_broadcast(reg, "", "m1", 2, NULL));
+	ck_assert_int_eq(srv_client_take(reg, a, 0, NULL, &m, &dropped), QUEUE_OK);
+	srv_client_give_back(reg, a, m, dropped);           /* nobody waits */
+	char json[256];
+	take_json(a, json, sizeof(json));
+	ck_assert_ptr_nonnull(strstr(json, "\"msg\":\"m1\""));
+	/* The queue holds 3: three more fit, none is dropped. */
+	for (int i = 2; i <= 4; i++)
+		ck_assert(srv_registry_broadcast(reg, "", "mx", 2, NULL));
+	srv_registry_counts counts;
+	srv_registry_counts_get(reg, &counts);
+	ck_assert_uint_eq(counts.dropped, 0);
+	double wait = 1;
+	double t0 = tu_now();
+	ck_assert_int_eq(srv_client_take(reg, a, wait, NULL, &m, &dropped), QUEUE_OK);
+	ck_assert_double_lt(tu_now() - t0, tu_slack(0.5));
+	srv_msg_release(m);
+	srv_client_release(reg, a);
+}
+END_TEST
+
+START_TEST(max_clients_is_a_clear_error)
+{
+	srv_registry *small = srv_registry_new(3, 2);
+	srv_join_rc why;
+	srv_client *a = srv_registry_join(small, "a", SRV_CLIENT_POLL, &why);
+	srv_client *b = srv_registry_join(small, "b", SRV_CLIENT_POLL, &why);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_ptr_null(srv_registry_join(small, "c", SRV_CLIENT_POLL, &why));
+	ck_assert_int_eq(why, SRV_JOIN_FULL);
+	srv_client *again = srv_registry_join(small, "a", SRV_CLIENT_POLL, &why);
+	ck_assert_ptr_eq(again, a);                           /* known names still join */
+	ck_assert_ptr_null(srv_registry_join(small, "", SRV_CLIENT_POLL, &why));
+	ck_assert_int_eq(why, SRV_JOIN_BAD_NAME);
+	srv_client_release(small, again);
+	srv_client_release(small, a);
+	srv_client_release(small, b);
+	srv_registry_free(small);
+}
+END_TEST
+
 /* Reaps clients idle for 50 ms; true once only one client is left. */
 static bool
 reaped_to_one(void *arg)
@@ -224,6 +303,9 @@ registry_suite(void)
 	tcase_add_test(tc, broadcast_in_order_to_all);
 	tcase_add_test(tc, full_queue_counts_drops);
 	tcase_add_test(tc, give_back_comes_first);
+	tcase_add_test(tc, give_backs_keep_id_order);
+	tcase_add_test(tc, give_back_leaves_no_marker);
+	tcase_add_test(tc, max_clients_is_a_clear_error);
 	tcase_add_test(tc, idle_clients_are_reaped);
 	tcase_add_test(tc, shutdown_wakes_takers);
 	suite_add_tcase(s, tc);

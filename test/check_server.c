@@ -6,11 +6,15 @@
 #include "suites.h"
 #include "testutil.h"
 
+#include "server/handlers.h"
+
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static tu_server server;
@@ -355,6 +359,110 @@ START_TEST(static_files)
 }
 END_TEST
 
+/* A --www of our own in a temporary directory: index.html, a directory
+ * symlink to /etc, a file symlink, and a FIFO.  Returns its path. */
+static const char *
+make_hostile_www(char dir[64])
+{
+	snprintf(dir, 64, "/tmp/pushq-www-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char path[128];
+	snprintf(path, sizeof(path), "%s/index.html", dir);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("<html>ok</html>\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/sub/inner.txt", dir);
+	f = fopen(path, "w");
+	fputs("inner\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/sysetc", dir);
+	ck_assert_int_eq(symlink("/etc", path), 0);
+	snprintf(path, sizeof(path), "%s/link.html", dir);
+	ck_assert_int_eq(symlink("index.html", path), 0);
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	ck_assert_int_eq(mkfifo(path, 0644), 0);
+	return dir;
+}
+
+static void
+remove_hostile_www(const char *dir)
+{
+	const char *names[] = { "index.html", "sub/inner.txt", "sub", "sysetc", "link.html", "fifo" };
+	char path[128];
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		remove(path);
+	}
+	rmdir(dir);
+}
+
+/* Bugs: a directory symlink inside --www served files outside it, and a
+ * FIFO pinned its thread for ever (opened blocking). */
+START_TEST(www_symlinks_and_fifos_are_refused)
+{
+	char dir[64];
+	make_hostile_www(dir);
+	const char *args[] = { "--www", dir, NULL };
+	start(args);
+	free(expect("GET", "/", NULL, 200));
+	free(expect("GET", "/sub/inner.txt", NULL, 200));
+	free(expect("GET", "/sysetc/passwd", NULL, 404));
+	free(expect("GET", "/sysetc/hostname", NULL, 404));
+	free(expect("GET", "/link.html", NULL, 404));
+	double t0 = tu_now();
+	free(expect("GET", "/fifo", NULL, 404));
+	ck_assert_double_lt(tu_now() - t0, tu_slack(1.0));
+	stop();
+	/* The same walk without openat2, as on kernels that lack it. */
+	int root = open(dir, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(root, 0);
+	for (int walk = 0; walk <= 1; walk++) {
+		int fd = srv_open_beneath(root, "./sub/inner.txt", walk);
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+		ck_assert_int_lt(srv_open_beneath(root, "./sysetc/passwd", walk), 0);
+		ck_assert_int_lt(srv_open_beneath(root, "./link.html", walk), 0);
+		ck_assert_int_lt(srv_open_beneath(root, "./sub/../../etc/passwd", walk), 0);
+		fd = srv_open_beneath(root, "./fifo", walk);    /* opens at once, not a file */
+		struct stat st;
+		ck_assert(fd >= 0 && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode));
+		close(fd);
+	}
+	close(root);
+	remove_hostile_www(dir);
+}
+END_TEST
+
+/* Bug: ?name=%00 answered 503, and name=a%00b was client "a". */
+START_TEST(names_with_nul_are_refused)
+{
+	start(NULL);
+	free(expect("GET", "/ab_b1?name=a", NULL, 200));
+	free(expect("GET", "/ab_b1?name=%00", NULL, 400));
+	free(expect("GET", "/ab_b1?name=a%00b", NULL, 400));
+	free(expect("GET", "/get_msg?name=a%00b&timeout=0", NULL, 400));
+	free(expect("POST", "/send_msg", "content=x&name=a%00b", 400));
+	stop();
+}
+END_TEST
+
+START_TEST(max_clients_answers_503)
+{
+	const char *args[] = { "--max-clients", "2", NULL };
+	start(args);
+	free(expect("GET", "/ab_b1?name=a", NULL, 200));
+	free(expect("GET", "/ab_b1?name=b", NULL, 200));
+	char *body = expect("GET", "/ab_b1?name=c", NULL, 503);
+	ck_assert_ptr_nonnull(strstr(body, "--max-clients"));
+	free(body);
+	free(expect("GET", "/ab_b1?name=a", NULL, 200));   /* known names still come in */
+	stop();
+}
+END_TEST
+
 /* ------------------------------------------------------------ bad input */
 
 /* Sends raw bytes on a new connection; returns the status answered. */
@@ -519,6 +627,9 @@ server_suite(void)
 	tcase_add_test(api, hundred_concurrent_long_polls);
 	tcase_add_test(api, keep_alive_and_pipelining);
 	tcase_add_test(api, static_files);
+	tcase_add_test(api, www_symlinks_and_fifos_are_refused);
+	tcase_add_test(api, names_with_nul_are_refused);
+	tcase_add_test(api, max_clients_answers_503);
 	suite_add_tcase(s, api);
 
 	TCase *robust = tcase_create("robust");

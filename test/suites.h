@@ -13,5 +13,6 @@ Suite *registry_suite(void);
 Suite *ws_suite(void);
 Suite *server_suite(void);
 Suite *wsserver_suite(void);
+Suite *stress_suite(void);
 
 #endif
