@@ -12,6 +12,7 @@
 #
 # Variables you may set: CC, OPT, SANITIZER=address|thread, WERROR=, BUILD.
 
+SHELL     := /bin/bash
 CC        ?= cc
 OPT       ?= -O2
 BUILD     ?= build
@@ -57,7 +58,7 @@ QUEUE_BENCH = $(BUILD)/queue_bench
 FANOUT     = $(BUILD)/fanout
 
 .PHONY: all run test stress fuzz e2e asan tsan valgrind bench bench-quick bench-queue clean \
-        deps-server deps-test
+        deps-server deps-test deps-fuzz
 
 all: $(PUSHQ) $(TESTS) $(QUEUE_BENCH) $(FANOUT)
 
@@ -118,6 +119,33 @@ run: $(PUSHQ)
 # The integration tests start $(PUSHQ); PUSHQ_BIN tells them which build.
 test: $(PUSHQ) $(TESTS)
 	PUSHQ_BIN=$(PUSHQ) PUSHQ_WWW=www $(TESTS)
+
+# libFuzzer targets for everything in http/ (test/fuzz/): the request
+# parser, the WebSocket decoder with the UTF-8 validator, the decoders.
+# Each runs FUZZ_SECONDS from the seed corpus in the tree; what it learns
+# stays in build/fuzz/.  Needs clang and its fuzzer runtime.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS  = parser ws decode
+FUZZ_FLAGS    = $(STD) -g -O1 -I. -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+deps-fuzz:
+	$(call need,clang libclang-rt-14-dev,echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' | clang -x c -fsanitize=fuzzer - -o /dev/null)
+
+$(BUILD)/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_common.h $(wildcard http/*.c http/*.h) | deps-fuzz deps-server
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) $(CRYPTO_CFLAGS) $< $(wildcard http/*.c) $(CRYPTO_LIBS) -o $@
+
+fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(BUILD)/fuzz/corpus-$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=$(BUILD)/fuzz/crash-$$t- \
+	    $(BUILD)/fuzz/corpus-$$t test/fuzz/corpus/$$t 2>&1 | \
+	    grep -E "^(stat::number_of_executed_runs|stat::peak_rss_mb)|ERROR|SUMMARY|Done" ; \
+	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
 
 # The attacks that once hurt pushq, each asserting its bound (test/check_stress.c).
 stress: $(PUSHQ) $(TESTS)

@@ -77,12 +77,12 @@ percent_decode(const char *s, size_t len, bool plus_is_space, char *out, size_t 
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = (char)(hi * 16 + lo);
-			if (c == '\0' && !plus_is_space)
-				return -1;
 			i += 2;
 		} else if (c == '+' && plus_is_space) {
 			c = ' ';
 		}
+		if (c == '\0' && !plus_is_space)
+			return -1;               /* a path never holds a NUL, sent or encoded */
 		if (n + 1 >= cap)
 			return -1;
 		out[n++] = c;

@@ -127,8 +127,8 @@ long http_form_value(const char *form, size_t len, const char *key,
 
 /*
  * Percent-decodes a request path into out[cap], NUL-terminated; '+' stays
- * '+'.  Returns the length, or -1 for a bad escape, an encoded NUL,
- * or no room.
+ * '+'.  Returns the length, or -1 for a bad escape, a NUL (encoded or
+ * not: found by fuzzing), or no room.
  */
 long http_path_decode(const char *path, size_t len, char *out, size_t cap);
 

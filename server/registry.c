@@ -17,6 +17,11 @@
  * registry lock at all: the taker holds a reference to its client and blocks
  * in the client's own queue, exactly like the seed's `q.get(timeout=10)`.
  *
+ * A client's queue is a priority queue ordered by message id (queue.h's
+ * QUEUE_PRIORITY): broadcasts put in id order anyway, so the heap only
+ * matters for a message given back (srv_client_give_back), which takes its
+ * old place again, before anything newer, however many come back at once.
+ *
  * Lock order: r->send, then r->table, then a queue's own mutex.
  */
 #define _GNU_SOURCE /* pthread_rwlockattr_setkind_np: writers first */

@@ -391,6 +391,8 @@ START_TEST(path_decoding)
 	ck_assert_int_eq(http_path_decode("/a%00", 5, out, sizeof(out)), -1);
 	ck_assert_int_eq(http_path_decode("/%zz", 4, out, sizeof(out)), -1);
 	ck_assert_int_eq(http_path_decode("/abc", 4, out, 3), -1);
+	/* A raw NUL is refused like an encoded one (found by make fuzz). */
+	ck_assert_int_eq(http_path_decode("/a\0b", 4, out, sizeof(out)), -1);
 }
 END_TEST
 
