@@ -151,7 +151,7 @@ START_TEST(give_backs_keep_id_order)
 	srv_msg *taken[3];
 	long dropped[3];
 	for (int i = 0; i < 3; i++) {
-		char text[8];
+		char text[16];
 		snprintf(text, sizeof(text), "m%d", i + 1);
 		ck_assert(srv_registry_broadcast(reg, "", text, strlen(text), NULL));
 		ck_assert_int_eq(srv_client_take(reg, a, 0, NULL, &taken[i], &dropped[i]), QUEUE_OK);
@@ -163,7 +163,7 @@ START_TEST(give_backs_keep_id_order)
 	srv_client_give_back(reg, a, taken[0], dropped[0]);
 	char json[256];
 	for (int i = 1; i <= 4; i++) {
-		char want[32];
+		char want[64];
 		snprintf(want, sizeof(want), "\"msg\":\"m%d\",\"id\":%d", i, i);
 		take_json(a, json, sizeof(json));
 		ck_assert_msg(strstr(json, want) != NULL, "wanted %s, got %s", want, json);

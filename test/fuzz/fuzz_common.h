@@ -4,10 +4,13 @@
 #ifndef PUSHQ_FUZZ_COMMON_H
 #define PUSHQ_FUZZ_COMMON_H
 
+#include "http/http.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* A failed property: libFuzzer saves the input that did it. */
 #define FUZZ_REQUIRE(cond) do { if (!(cond)) abort(); } while (0)
@@ -59,6 +62,18 @@ fuzz_seed(const uint8_t *data, size_t len)
 	for (size_t i = 0; i < len && i < 16; i++)
 		h = (h ^ data[i]) * 16777619u;
 	return h;
+}
+
+/* The two runs (whole, in pieces) must have seen the same: then both
+ * summaries are freed. */
+static inline void
+fuzz_require_same(http_buf *whole, http_buf *pieces)
+{
+	FUZZ_REQUIRE(!whole->failed && !pieces->failed);
+	FUZZ_REQUIRE(whole->len == pieces->len);
+	FUZZ_REQUIRE(whole->len == 0 || memcmp(whole->data, pieces->data, whole->len) == 0);
+	http_buf_free(whole);
+	http_buf_free(pieces);
 }
 
 #endif
