@@ -364,8 +364,9 @@ END_TEST
 static const char *
 make_hostile_www(char dir[64])
 {
-	snprintf(dir, 64, "/tmp/pushq-www-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, 64, "%s/pushq-www-%d", tmp != NULL ? tmp : "/tmp", (int)getpid());
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
 	char path[128];
 	snprintf(path, sizeof(path), "%s/index.html", dir);
 	FILE *f = fopen(path, "w");
