@@ -22,7 +22,19 @@
  * matters for a message given back (srv_client_give_back), which takes its
  * old place again, before anything newer, however many come back at once.
  *
- * Lock order: r->send, then r->table, then a queue's own mutex.
+ * Pushing: a client with a socket of its own (a WebSocket session) attaches
+ * a pusher.  A broadcast collects, under the locks, the clients that took
+ * its message and have one (raising each one's reference count), lets the
+ * locks go, and then calls each pusher from the broadcasting thread: the
+ * write happens where the message is, without waking another thread.  The
+ * pushers run outside r->send and r->table, so the next broadcast, a join or
+ * the reaper never wait for somebody's socket.  A client's pusher list has
+ * its own small lock, `push_lock`, held while a push runs, so that a session
+ * that detaches knows no broadcast is still inside its pusher.
+ *
+ * Lock order: r->send, then r->table, then a queue's own mutex; and
+ * separately push_lock, then whatever the pusher takes (its socket's lock,
+ * then the queue's mutex).
  */
 #define _GNU_SOURCE /* pthread_rwlockattr_setkind_np: writers first */
 
@@ -43,6 +55,9 @@ struct srv_client {
 	_Atomic double last_seen;    /* srv_monotonic() of the last request */
 	atomic_long dropped_unreported; /* missed since the last delivery */
 	atomic_long dropped_total;
+	pthread_mutex_t push_lock;   /* guards pushers, held while one runs */
+	srv_pusher *pushers;         /* attached sessions, usually 0 or 1 */
+	atomic_bool has_pushers;     /* read by broadcasts under r->table only */
 };
 
 struct srv_registry {
@@ -169,6 +184,7 @@ table_grow(srv_registry *r)
 static void
 client_free(srv_client *c)
 {
+	pthread_mutex_destroy(&c->push_lock);
 	queue_free(c->q);
 	free(c);
 }
@@ -186,6 +202,7 @@ client_new(srv_registry *r, const char *name, srv_client_kind kind)
 	}
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->kind = kind;
+	pthread_mutex_init(&c->push_lock, NULL);
 	return c;
 }
 
@@ -335,6 +352,38 @@ srv_client_name(const srv_client *c)
 	return c->name;
 }
 
+/* Puts m into every client's queue; collects in `pushes` (each with a
+ * reference) the clients that took it and have a pusher.  Caller holds
+ * r->send and r->table (shared).  Returns how many puts failed. */
+static int
+put_everywhere(srv_registry *r, srv_msg *m, srv_client **pushes, size_t *n_pushes)
+{
+	int failed = 0;
+	for (size_t i = 0; i < r->bucket_count; i++) {
+		for (srv_client *c = r->buckets[i]; c != NULL; c = c->next) {
+			if (queue_put_nowait(c->q, m) != QUEUE_OK) {
+				failed++;
+				atomic_fetch_add(&c->dropped_unreported, 1);
+				atomic_fetch_add(&c->dropped_total, 1);
+			} else if (atomic_load(&c->has_pushers)) {
+				atomic_fetch_add(&c->refs, 1);   /* kept until pushed */
+				pushes[(*n_pushes)++] = c;
+			}
+		}
+	}
+	return failed;
+}
+
+/* Calls every pusher of c (outside the registry's locks). */
+static void
+push_to(srv_client *c)
+{
+	pthread_mutex_lock(&c->push_lock);
+	for (srv_pusher *p = c->pushers; p != NULL; p = p->next)
+		p->push(p->ctx);
+	pthread_mutex_unlock(&c->push_lock);
+}
+
 bool
 srv_registry_broadcast(srv_registry *r, const char *from, const char *text,
                        size_t text_len, uint64_t *id_out)
@@ -342,11 +391,15 @@ srv_registry_broadcast(srv_registry *r, const char *from, const char *text,
 	pthread_mutex_lock(&r->send);
 	uint64_t id = r->next_id;
 	srv_msg *m = msg_new(id, from, text, text_len);
-	if (m == NULL) {
-		pthread_mutex_unlock(&r->send);
-		return false;
-	}
 	pthread_rwlock_rdlock(&r->table);
+	srv_client **pushes = m == NULL ? NULL
+	                    : malloc((r->client_count + 1) * sizeof(*pushes));
+	if (pushes == NULL) {
+		pthread_rwlock_unlock(&r->table);
+		pthread_mutex_unlock(&r->send);
+		free(m);
+		return false;        /* out of memory: nothing was sent */
+	}
 	r->next_id++;
 	/*
 	 * References: one per queue the message goes into, and one for us while
@@ -356,28 +409,49 @@ srv_registry_broadcast(srv_registry *r, const char *from, const char *text,
 	 * never drops to zero early: it is never below the true number.
 	 */
 	atomic_store(&m->refs, (int)r->client_count + 1);
-	int unused = 1;          /* our own reference, returned below */
-	unsigned long long dropped = 0;
-	for (size_t i = 0; i < r->bucket_count; i++) {
-		for (srv_client *c = r->buckets[i]; c != NULL; c = c->next) {
-			if (queue_put_nowait(c->q, m) != QUEUE_OK) {
-				unused++;
-				dropped++;
-				atomic_fetch_add(&c->dropped_unreported, 1);
-				atomic_fetch_add(&c->dropped_total, 1);
-			}
-		}
-	}
-	if (dropped > 0)
-		atomic_fetch_add(&r->dropped, dropped);
+	size_t n_pushes = 0;
+	int failed = put_everywhere(r, m, pushes, &n_pushes);
+	if (failed > 0)
+		atomic_fetch_add(&r->dropped, (unsigned long long)failed);
 	atomic_fetch_add(&r->sent, 1);
 	pthread_rwlock_unlock(&r->table);
 	pthread_mutex_unlock(&r->send);
+	int unused = failed + 1;     /* and our own reference */
 	if (atomic_fetch_sub(&m->refs, unused) == unused)
 		free(m);             /* nobody took it (or everyone already has) */
+	/* The message is in every queue; now write it where a socket waits. */
+	for (size_t i = 0; i < n_pushes; i++) {
+		push_to(pushes[i]);
+		atomic_fetch_sub(&pushes[i]->refs, 1);
+	}
+	free(pushes);
 	if (id_out != NULL)
 		*id_out = id;
 	return true;
+}
+
+void
+srv_client_attach_pusher(srv_client *c, srv_pusher *p)
+{
+	pthread_mutex_lock(&c->push_lock);
+	p->next = c->pushers;
+	c->pushers = p;
+	atomic_store(&c->has_pushers, true);
+	pthread_mutex_unlock(&c->push_lock);
+}
+
+void
+srv_client_detach_pusher(srv_client *c, srv_pusher *p)
+{
+	pthread_mutex_lock(&c->push_lock);
+	for (srv_pusher **link = &c->pushers; *link != NULL; link = &(*link)->next) {
+		if (*link == p) {
+			*link = p->next;
+			break;
+		}
+	}
+	atomic_store(&c->has_pushers, c->pushers != NULL);
+	pthread_mutex_unlock(&c->push_lock);
 }
 
 queue_rc

@@ -88,7 +88,7 @@ void srv_client_release(srv_registry *r, srv_client *c);
 /*
  * Makes a message from `from` (may be "") with `text` and puts it, without
  * blocking, into every client's queue; a full queue counts one drop for
- * that client.  *id_out (may be NULL) gets the message id.  Returns true,
+ * that client.  Then calls the pusher of every client that took it.  *id_out (may be NULL) gets the message id.  Returns true,
  * or false when out of memory (nothing was sent).
  */
 bool srv_registry_broadcast(srv_registry *r, const char *from,
@@ -116,6 +116,29 @@ queue_rc srv_client_take(srv_registry *r, srv_client *c, double timeout_s,
  */
 void srv_client_give_back(srv_registry *r, srv_client *c, srv_msg *m,
                           long dropped);
+
+/*
+ * A pusher: how a broadcast reaches a client that is not waiting in
+ * srv_client_take but has a socket of its own to write to (a WebSocket).
+ * After a broadcast has put its message into every queue, it calls, from
+ * the broadcasting thread, the pusher of each client that took the message.
+ * `push` must not block: it writes what it can (taking from the client's
+ * queue) and leaves the rest for later.  A client may have several pushers
+ * (two sessions under one name); each is called.  The struct is the
+ * attacher's (embedded in its session); the registry only links it.
+ */
+typedef struct srv_pusher {
+	void (*push)(void *ctx);     /* called with ctx after each put */
+	void *ctx;
+	struct srv_pusher *next;     /* the registry's link */
+} srv_pusher;
+
+/* Attaches p to c.  Broadcasts call it until srv_client_detach_pusher. */
+void srv_client_attach_pusher(srv_client *c, srv_pusher *p);
+
+/* Detaches p; when this returns, no broadcast is inside p->push or will
+ * call it again. */
+void srv_client_detach_pusher(srv_client *c, srv_pusher *p);
 
 /*
  * Wakes every thread blocked in srv_client_take on c so that each looks at
