@@ -125,6 +125,70 @@ START_TEST(full_queue_counts_drops)
 }
 END_TEST
 
+/* What a pusher saw: each call takes what is queued, as a session would. */
+typedef struct {
+	srv_registry *r;
+	srv_client *c;
+	int calls;
+	uint64_t taken[8];
+	int n_taken;
+} push_log;
+
+static void
+log_push(void *ctx)
+{
+	push_log *log = ctx;
+	log->calls++;
+	srv_msg *m;
+	long dropped;
+	while (srv_client_take(log->r, log->c, 0, NULL, &m, &dropped) == QUEUE_OK) {
+		if (log->n_taken < 8)
+			log->taken[log->n_taken++] = m->id;
+		srv_msg_release(m);
+	}
+}
+
+START_TEST(pushers_are_called_after_the_put)
+{
+	srv_registry *r = srv_registry_new(2, 10);
+	srv_client *ws = srv_registry_join(r, "ws", SRV_CLIENT_WS, NULL);
+	srv_client *other = srv_registry_join(r, "other", SRV_CLIENT_POLL, NULL);
+	push_log log = { .r = r, .c = ws };
+	srv_pusher p = { .push = log_push, .ctx = &log };
+	srv_client_attach_pusher(ws, &p);
+	ck_assert(srv_registry_broadcast(r, "a", "one", 3, NULL));
+	ck_assert(srv_registry_broadcast(r, "a", "two", 3, NULL));
+	/* Each broadcast called it once, with its message already queued. */
+	ck_assert_int_eq(log.calls, 2);
+	ck_assert_int_eq(log.n_taken, 2);
+	ck_assert_uint_eq(log.taken[0], 1);
+	ck_assert_uint_eq(log.taken[1], 2);
+	/* The client without a pusher just has them queued. */
+	srv_msg *m;
+	long dropped;
+	ck_assert_int_eq(srv_client_take(r, other, 0, NULL, &m, &dropped), QUEUE_OK);
+	ck_assert_uint_eq(m->id, 1);
+	srv_msg_release(m);
+	/* A full queue takes nothing, so its pusher is not called. */
+	srv_client_detach_pusher(ws, &p);
+	ck_assert(srv_registry_broadcast(r, "a", "three", 5, NULL));
+	ck_assert(srv_registry_broadcast(r, "a", "four", 4, NULL));
+	srv_client_attach_pusher(ws, &p);
+	ck_assert(srv_registry_broadcast(r, "a", "five", 4, NULL));   /* dropped */
+	ck_assert_int_eq(log.calls, 2);
+	/* Detached: never called again. */
+	srv_client_detach_pusher(ws, &p);
+	log_push(&log);                 /* take what is queued: 3 and 4 */
+	ck_assert(srv_registry_broadcast(r, "a", "six", 3, NULL));
+	ck_assert_int_eq(log.calls, 3);
+	ck_assert_int_eq(log.n_taken, 4);
+	ck_assert_uint_eq(log.taken[3], 4);
+	srv_client_release(r, ws);
+	srv_client_release(r, other);
+	srv_registry_free(r);
+}
+END_TEST
+
 START_TEST(give_back_comes_first)
 {
 	srv_client *a = srv_registry_join(reg, "a", SRV_CLIENT_POLL, NULL);
@@ -302,6 +366,7 @@ registry_suite(void)
 	tcase_add_test(tc, bad_names);
 	tcase_add_test(tc, broadcast_in_order_to_all);
 	tcase_add_test(tc, full_queue_counts_drops);
+	tcase_add_test(tc, pushers_are_called_after_the_put);
 	tcase_add_test(tc, give_back_comes_first);
 	tcase_add_test(tc, give_backs_keep_id_order);
 	tcase_add_test(tc, give_back_leaves_no_marker);

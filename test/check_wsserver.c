@@ -6,6 +6,7 @@
 #include "testutil.h"
 #include "wsframe.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,6 +284,256 @@ START_TEST(interop_python_websockets)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* How broadcasts reach WebSocket clients (ws_session.c's DESIGN)      */
+/* ------------------------------------------------------------------ */
+
+/* The server's thread count, from /proc (the test started it). */
+static long
+server_threads(void)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)server.pid);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	long threads = -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "Threads: %ld", &threads) == 1)
+			break;
+	fclose(f);
+	return threads;
+}
+
+/* The server has *arg threads (connections just closed may take a moment
+ * to end theirs). */
+static bool
+threads_are(void *arg)
+{
+	return server_threads() == *(long *)arg;
+}
+
+/* A number after `key` in the /stats entry of client `name` (-1 if none). */
+static long
+client_stat(const char *name, const char *key)
+{
+	tu_response r = tu_request(server.port, "GET", "/stats", NULL);
+	char entry[96], field[32];
+	snprintf(entry, sizeof(entry), "{\"name\":\"%s\"", name);
+	snprintf(field, sizeof(field), "\"%s\":", key);
+	char *at = r.body != NULL ? strstr(r.body, entry) : NULL;
+	char *value = at != NULL ? strstr(at, field) : NULL;
+	long n = value != NULL ? strtol(value + strlen(field), NULL, 10) : -1;
+	tu_response_free(&r);
+	return n;
+}
+
+/* A chat frame's "id" and "dropped"; fails the test on anything else. */
+typedef struct {
+	long id, dropped;
+	char msg[32];
+} chat_frame;
+
+static chat_frame
+read_chat_frame(int fd)
+{
+	uint8_t *p;
+	size_t len;
+	ck_assert_int_eq(wsf_read(fd, &p, &len), 0x1);
+	chat_frame f = { 0 };
+	char *id = strstr((char *)p, "\"id\":"), *dropped = strstr((char *)p, "\"dropped\":");
+	char *msg = strstr((char *)p, "\"msg\":\"");
+	ck_assert_msg(id && dropped && msg, "not a chat frame: %s", p);
+	f.id = strtol(id + 5, NULL, 10);
+	f.dropped = strtol(dropped + 10, NULL, 10);
+	sscanf(msg + 7, "%31[^\"-]", f.msg);
+	free(p);
+	return f;
+}
+
+/* POSTs `count` messages "TAG-i" (with `pad` bytes of padding) on one
+ * keep-alive connection; each must be answered 200. */
+static void
+post_messages(const char *tag, int count, int pad)
+{
+	int fd = tu_connect(server.port);
+	char body[4200], req[4400];
+	for (int i = 0; i < count; i++) {
+		int n = snprintf(body, sizeof(body), "content=%s-%d-", tag, i);
+		memset(body + n, 'x', (size_t)pad);
+		body[n + pad] = '\0';
+		snprintf(req, sizeof(req), "POST /send_msg HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n"
+		         "Content-Type: application/x-www-form-urlencoded\r\n\r\n%s", strlen(body), body);
+		tu_send_str(fd, req);
+		tu_response r = tu_read_response(fd, 0);
+		ck_assert_int_eq(r.status, 200);
+		tu_response_free(&r);
+	}
+	close(fd);
+}
+
+static void *
+post_messages_thread(void *tag)
+{
+	post_messages(tag, 200, 0);
+	return NULL;
+}
+
+/* Two senders at once, three readers: every reader gets all 400 messages,
+ * in id order, written by the senders' threads (no thread is added). */
+START_TEST(broadcasts_write_frames_themselves)
+{
+	server = tu_server_start(NULL);
+	long threads = server_threads() + 3;     /* one per WebSocket, no more */
+	int readers[3];
+	for (int i = 0; i < 3; i++) {
+		char target[32];
+		snprintf(target, sizeof(target), "/ws?name=reader%d", i);
+		readers[i] = wsf_connect(server.port, target);
+	}
+	ck_assert_msg(tu_wait_until(threads_are, &threads, tu_slack(5)), "%ld threads, not %ld",
+	              server_threads(), threads);
+	pthread_t senders[2];
+	pthread_create(&senders[0], NULL, post_messages_thread, "a");
+	pthread_create(&senders[1], NULL, post_messages_thread, "b");
+	for (int i = 0; i < 3; i++) {
+		long last = 0, a = 0, b = 0;
+		for (int k = 0; k < 400; k++) {
+			chat_frame f = read_chat_frame(readers[i]);
+			ck_assert_int_gt(f.id, last);        /* in order, never twice */
+			ck_assert_int_eq(f.dropped, 0);
+			last = f.id;
+			a += strcmp(f.msg, "a") == 0;
+			b += strcmp(f.msg, "b") == 0;
+		}
+		ck_assert_int_eq(a, 200);
+		ck_assert_int_eq(b, 200);
+	}
+	pthread_join(senders[0], NULL);
+	pthread_join(senders[1], NULL);
+	/* No writer thread was started: the senders wrote every frame. */
+	ck_assert_msg(tu_wait_until(threads_are, &threads, tu_slack(5)), "%ld threads, not %ld",
+	              server_threads(), threads);
+	for (int i = 0; i < 3; i++)
+		close(readers[i]);
+	stop();
+}
+END_TEST
+
+/* The slow client's reader, run beside the test: reads until "final". */
+typedef struct {
+	int fd;
+	long frames, dropped, last_id;
+	bool in_order;
+} slow_reader;
+
+static void *
+read_until_final(void *arg)
+{
+	slow_reader *sr = arg;
+	for (;;) {
+		chat_frame f = read_chat_frame(sr->fd);
+		sr->in_order = sr->in_order && f.id > sr->last_id;
+		sr->last_id = f.id;
+		sr->frames++;
+		sr->dropped += f.dropped;
+		if (strcmp(f.msg, "final") == 0)
+			return NULL;
+	}
+}
+
+static bool
+slow_queue_empty(void *arg)
+{
+	(void)arg;
+	return client_stat("slow", "queue") == 0;
+}
+
+/*
+ * A client that stops reading while messages keep coming: the senders hand
+ * its socket to one writer thread, are answered at once, another client
+ * gets every message; its queue stays bounded and counts drops.  When it
+ * reads again it gets the rest, in order, and frames + drops = sent.
+ */
+START_TEST(backpressure_hands_over_to_the_writer)
+{
+	enum { FLOOD = 2000, PAD = 4000, QUEUE = 20 };
+	server = tu_server_start((const char *[]){ "--queue-size", "20", NULL });
+	long one_more = server_threads() + 3;    /* two sessions and one writer */
+	/* Not reading fills the kernel's buffers (about 4 MB on loopback) long
+	 * before 2,000 messages of 4 KB. */
+	int slow = wsf_connect(server.port, "/ws?name=slow");
+	int fast = wsf_connect(server.port, "/ws?name=fast");
+
+	double t0 = tu_now();
+	int fd = tu_connect(server.port);
+	for (int i = 0; i < FLOOD; i++) {
+		char body[PAD + 64], req[PAD + 256];
+		int n = snprintf(body, sizeof(body), "content=flood-%d-", i);
+		memset(body + n, 'x', PAD);
+		body[n + PAD] = '\0';
+		snprintf(req, sizeof(req), "POST /send_msg HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n"
+		         "Content-Type: application/x-www-form-urlencoded\r\n\r\n%s", strlen(body), body);
+		tu_send_str(fd, req);
+		tu_response r = tu_read_response(fd, 0);
+		ck_assert_int_eq(r.status, 200);
+		tu_response_free(&r);
+		chat_frame f = read_chat_frame(fast);   /* the other client keeps up */
+		ck_assert_int_eq(f.id, i + 1);
+		ck_assert_int_eq(f.dropped, 0);
+	}
+	close(fd);
+	/* 2,000 sends with one deaf client took no longer than without it. */
+	ck_assert_double_lt(tu_now() - t0, tu_slack(5.0));
+	ck_assert_msg(tu_wait_until(threads_are, &one_more, tu_slack(5)), "%ld threads, not %ld",
+	              server_threads(), one_more);
+	ck_assert_int_le(client_stat("slow", "queue"), QUEUE);
+	long drops = client_stat("slow", "dropped");
+	ck_assert_int_gt(drops, 0);
+
+	/* It reads again: everything still held arrives, then "final". */
+	slow_reader sr = { .fd = slow, .in_order = true };
+	pthread_t reader;
+	pthread_create(&reader, NULL, read_until_final, &sr);
+	ck_assert(tu_wait_until(slow_queue_empty, NULL, tu_slack(10)));
+	tu_response r = tu_request(server.port, "POST", "/send_msg", "content=final");
+	tu_response_free(&r);
+	pthread_join(reader, NULL);
+	ck_assert(sr.in_order);
+	ck_assert_int_eq(sr.last_id, FLOOD + 1);
+	ck_assert_int_eq(sr.frames + sr.dropped, FLOOD + 1);      /* nothing unaccounted */
+	ck_assert_int_eq(sr.dropped, client_stat("slow", "dropped"));
+	ck_assert_int_eq(read_chat_frame(fast).id, FLOOD + 1);
+	close(slow);
+	close(fast);
+	stop();
+}
+END_TEST
+
+/* A socket reset under the sender: what it could not write stays in the
+ * client's queue, and the same name gets every message by long poll. */
+START_TEST(failed_write_gives_the_message_back)
+{
+	server = tu_server_start(NULL);
+	int ws = wsf_connect(server.port, "/ws?name=gone");
+	tu_response r = tu_request(server.port, "POST", "/send_msg", "content=first");
+	tu_response_free(&r);
+	ck_assert_int_eq(read_chat_frame(ws).id, 1);
+	struct linger reset = { 1, 0 };
+	setsockopt(ws, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+	close(ws);                                  /* RST: the next send fails */
+	post_messages("after", 20, 0);
+	for (long id = 2; id <= 21; id++) {
+		r = tu_request(server.port, "GET", "/get_msg?name=gone&timeout=5", NULL);
+		ck_assert_int_eq(r.status, 200);
+		char want[64];
+		snprintf(want, sizeof(want), "\"id\":%ld,\"from\":\"\",\"dropped\":0}", id);
+		ck_assert_msg(strstr(r.body, want) != NULL, "%s lacks %s", r.body, want);
+		tu_response_free(&r);
+	}
+	stop();
+}
+END_TEST
+
 Suite *
 wsserver_suite(void)
 {
@@ -298,5 +549,11 @@ wsserver_suite(void)
 	tcase_add_test(tc, shutdown_closes_with_1001);
 	tcase_add_test(tc, interop_python_websockets);
 	suite_add_tcase(s, tc);
+	TCase *push = tcase_create("push");
+	tcase_set_timeout(push, 60);
+	tcase_add_test(push, broadcasts_write_frames_themselves);
+	tcase_add_test(push, backpressure_hands_over_to_the_writer);
+	tcase_add_test(push, failed_write_gives_the_message_back);
+	suite_add_tcase(s, push);
 	return s;
 }
