@@ -55,6 +55,7 @@ MAIN_OBJ = $(BUILD)/obj/server/main.o
 PUSHQ      = $(BUILD)/pushq
 TESTS      = $(BUILD)/check_pushq
 QUEUE_BENCH = $(BUILD)/queue_bench
+WAKEUP_FLOOR = $(BUILD)/wakeup_floor
 FANOUT     = $(BUILD)/fanout
 
 .PHONY: all run test stress fuzz e2e asan tsan valgrind bench bench-quick bench-queue clean \
@@ -83,6 +84,9 @@ $(QUEUE_BENCH): $(BUILD)/obj/bench/queue_bench.o $(LIB_OBJ)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
 $(FANOUT): $(BUILD)/obj/bench/fanout.o
+	$(CC) $(ALL_LDFLAGS) $^ -o $@
+
+$(WAKEUP_FLOOR): $(BUILD)/obj/bench/wakeup_floor.o
 	$(CC) $(ALL_LDFLAGS) $^ -o $@
 
 # The civetweb peer (only for the benchmarks; apt-get install libcivetweb-dev).
@@ -177,11 +181,11 @@ valgrind: $(PUSHQ) $(TESTS)
 # The whole suite (~10 min) and a one-minute subset: pushq against nginx,
 # civetweb, the seed's Django app and Node's ws, in the same run; a table on
 # stdout, build/bench/report.md and build/bench/fanout.svg.
-bench: $(PUSHQ) $(FANOUT) $(QUEUE_BENCH)
+bench: $(PUSHQ) $(FANOUT) $(QUEUE_BENCH) $(WAKEUP_FLOOR)
 	@test -f /usr/include/civetweb.h && $(MAKE) --no-print-directory $(CIVETWEB_PEER) || true
 	bench/run.sh full $(BUILD)
 
-bench-quick: $(PUSHQ) $(FANOUT) $(QUEUE_BENCH)
+bench-quick: $(PUSHQ) $(FANOUT) $(QUEUE_BENCH) $(WAKEUP_FLOOR)
 	@test -f /usr/include/civetweb.h && $(MAKE) --no-print-directory $(CIVETWEB_PEER) || true
 	bench/run.sh quick $(BUILD)
 

@@ -225,6 +225,7 @@ srv_conn_main(void *arg)
 	srv_conn *c = arg;
 	srv *s = c->s;
 	srv_block_stop_signals();
+	srv_sched_batch();
 	c->parser = http_parser_new(s->cfg.max_body);
 	c->in = malloc(SRV_READ_SIZE);    /* not calloc: see http_parser_new */
 	if (c->parser != NULL && c->in != NULL)

@@ -1,7 +1,10 @@
 /* util.c - see util.h. */
+#define _GNU_SOURCE /* SCHED_BATCH */
+
 #include "util.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -57,4 +60,13 @@ srv_block_stop_signals(void)
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+}
+
+void
+srv_sched_batch(void)
+{
+#ifdef SCHED_BATCH
+	struct sched_param none = { 0 };
+	pthread_setschedparam(pthread_self(), SCHED_BATCH, &none);
+#endif
 }

@@ -27,6 +27,18 @@ int srv_log_parse_level(const char *name);
  */
 void srv_block_stop_signals(void);
 
+/*
+ * Puts the calling thread under SCHED_BATCH (Linux): the scheduler stops
+ * letting a thread that was just woken preempt the one that woke it.  A
+ * broadcast wakes hundreds of connection threads; without this each wake-up
+ * can switch away from the broadcaster at once, and back.  Measured on the
+ * long-poll fan-out (bench/fanout lp, N=1,000, five runs each): CPU per
+ * delivery 27.5 -> 23.0 us.  Threads keep their priority (nice) and every
+ * thread still runs; only the preemption on wake-up changes.  Does nothing
+ * where SCHED_BATCH is missing.
+ */
+void srv_sched_batch(void);
+
 void srv_log(srv_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
