@@ -10,6 +10,9 @@
  *               M messages sent as text frames by client 0
  *   fanout echo PORT SECONDS            round trips on one /ws/echo socket
  *   fanout register PORT N PREFIX       registers N idle clients PREFIX0..
+ *   fanout listen PORT N SECONDS        N WebSocket chat clients that read
+ *               (and count) every frame for SECONDS: the audience while
+ *               wrk measures POST /send_msg; prints "ready" once all are in
  *
  * RATE 0 sends one message at a time (the next when every client has the
  * last one: latency); RATE > 0 offers that many messages per second
@@ -58,6 +61,7 @@ static double *sent_at;         /* per message */
 static long *deliveries;        /* per message: how many clients had it */
 static double *last_at;         /* per message: when the last client had it */
 static double *latency;         /* per delivery */
+static long frames_seen;        /* WebSocket text frames, for `listen` */
 static long latency_count;
 static long duplicates_seen;
 
@@ -335,6 +339,7 @@ ws_drain(client *c)
 		if (opcode == 0x1) {
 			record((const char *)h + hlen, plen);
 			texts++;
+			frames_seen++;
 		} else if (opcode == 0x9) {
 			uint8_t pong[6] = { 0x8a, 0x80, 0, 0, 0, 0 };   /* empty, masked */
 			send_all(c->fd, pong, sizeof(pong));
@@ -564,6 +569,32 @@ run_fanout(double rate, long pid)
 }
 
 static int
+run_listen(double seconds)
+{
+	websocket = true;
+	raise_fd_limit(n_clients + 64);
+	clients = calloc((size_t)n_clients, sizeof(*clients));
+	if (clients == NULL)
+		fail("memory");
+	ws_open_all();
+	int ep = epoll_create1(0);
+	for (long i = 0; i < n_clients; i++) {
+		fcntl(clients[i].fd, F_SETFL, O_NONBLOCK);
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)i };
+		epoll_ctl(ep, EPOLL_CTL_ADD, clients[i].fd, &ev);
+	}
+	printf("ready: %ld WebSocket clients\n", n_clients);
+	fflush(stdout);
+	for (double end = now() + seconds; now() < end;)
+		if (!pump(ep, 0.1))
+			return 1;
+	printf("RESULT mode=listen n=%ld frames=%ld\n", n_clients, frames_seen);
+	for (long i = 0; i < n_clients; i++)
+		close(clients[i].fd);
+	return 0;
+}
+
+static int
 run_echo(double seconds)
 {
 	client *c = calloc(1, sizeof(*c));
@@ -624,6 +655,13 @@ main(int argc, char **argv)
 		port = atoi(argv[2]);
 		return run_register(atol(argv[3]), argv[4]);
 	}
+	if (argc >= 5 && strcmp(argv[1], "listen") == 0) {
+		port = atoi(argv[2]);
+		n_clients = atol(argv[3]);
+		if (n_clients < 1 || n_clients > 100000)
+			return 2;
+		return run_listen(atof(argv[4]));
+	}
 	if (argc >= 4 && strcmp(argv[1], "echo") == 0) {
 		port = atoi(argv[2]);
 		return run_echo(atof(argv[3]));
@@ -642,6 +680,6 @@ main(int argc, char **argv)
 		return run_fanout(rate, pid);
 	}
 	fprintf(stderr, "usage: fanout lp|ws PORT N M [RATE] [PID] | fanout echo PORT SECONDS"
-	                " | fanout register PORT N PREFIX\n");
+	                " | fanout register PORT N PREFIX | fanout listen PORT N SECONDS\n");
 	return 2;
 }

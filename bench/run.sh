@@ -28,10 +28,10 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 if [ "$mode" = quick ]; then
 	duration=5s; conc_list="50"; lp_list="100 1000"; ws_list="1000"; messages=20
-	django_lp_list="100"; ws_rate_n=1000; echo_s=2
+	django_lp_list="100"; ws_rate_n=1000; echo_s=2; listen_n=1000
 else
 	duration=10s; conc_list="50 200"; lp_list="100 1000 10000"; ws_list="100 1000 10000"; messages=40
-	django_lp_list="100 1000"; ws_rate_n=1000; echo_s=5
+	django_lp_list="100 1000"; ws_rate_n=1000; echo_s=5; listen_n=10000
 fi
 
 note() { echo "  note: $*" >&2; echo -e "note\t-\t-\t-\t-\t$*" >>"$results"; }
@@ -266,6 +266,24 @@ for n in $ws_list; do
 	done
 done
 
+# 5b. what a sender waits for when its message goes to many WebSocket clients:
+# the POST's own thread writes the frames (ws_session.c), so this is the cost.
+echo "5b. POST /send_msg with $listen_n WebSocket clients listening"
+start_pushq_server
+"$fanout" listen "$port" "$listen_n" 60 >"$tmp/listen.out" 2>&1 &
+listen_pid=$!
+pids+=("$listen_pid")
+for _ in $(seq 600); do grep -q ready "$tmp/listen.out" && break; sleep 0.1; done
+cmd="wrk -t1 -c4 -d$duration --latency -s $tmp/post.lua http://127.0.0.1:$port/send_msg"
+output=$($cmd 2>&1) || true
+p99=$(echo "$output" | awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) sub(/ms$/, "", v); else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }; print v }')
+rps=$(echo "$output" | awk '/Requests\/sec/ {print $2}')
+printf '  %-44s %-9s p99 %s ms, %s req/s (each to %s clients)\n' "POST /send_msg, $listen_n WS clients" pushq "${p99:-failed}" "${rps:-0}" "$listen_n"
+record "POST /send_msg p99, $listen_n WebSocket clients, -c4" pushq "${p99:-0}" ms lower "$cmd (audience: $fanout listen $port $listen_n)"
+record "POST /send_msg rate, $listen_n WebSocket clients, -c4" pushq "${rps:-0}" "req/s" higher "$cmd"
+stop_pid "$listen_pid"
+stop_pid "$server_pid"
+
 # 6. echo round trips on one socket
 echo "6. WebSocket echo"
 start_pushq_server
@@ -280,5 +298,22 @@ echo "$qb" | awk -v cmd="$build/queue_bench --python bench/queue_bench.py" '
 	/^1000 / { printf "queue 1P/1C bounded 1000\tpushq\t%s\titems/s\thigher\t%s\nqueue 1P/1C bounded 1000\tpython\t%s\titems/s\thigher\t%s\n", $2, cmd, $3, cmd }
 	/^unbounded / { printf "queue 1P/1C unbounded\tpushq\t%s\titems/s\thigher\t%s\nqueue 1P/1C unbounded\tpython\t%s\titems/s\thigher\t%s\n", $2, cmd, $3, cmd }
 	/pair:/ { printf "queue put+get pair, uncontended\tpushq\t%s\tns\tlower\t%s\n", $(NF-1), cmd }' >>"$results"
+
+# 8. the floor of the design: N threads on their own condition variable,
+# woken by one (bench/wakeup_floor.c).  Recorded beside the long-poll rows
+# as the "peer" floor: its ratio is how close pushq comes to it (< 1).
+echo "8. wake-up floor of thread-per-connection"
+for n in $lp_list; do
+	cmd="$build/wakeup_floor $n 20"
+	result=$($cmd | tee /dev/stderr | grep '^RESULT') || continue
+	eval "$(echo "$result" | sed 's/^RESULT //' | tr ' ' '\n' | sed 's/^/f_/')"
+	record "long-poll fan-out N=$n p99" floor "$f_p99" ms lower "$cmd (thread wake-up, no sockets)"
+	record "long-poll fan-out N=$n CPU per delivery" floor "$f_cpu_us" us lower "$cmd (CPU per wake-up)"
+	lp_p99=$(awk -F'\t' -v s="long-poll fan-out N=$n p99" '$1 == s && $2 == "pushq" {print $3}' "$results")
+	lp_cpu=$(awk -F'\t' -v s="long-poll fan-out N=$n CPU per delivery" '$1 == s && $2 == "pushq" {print $3}' "$results")
+	[ -n "$lp_p99" ] && [ -n "$lp_cpu" ] &&
+		awk -v n="$n" -v a="$lp_p99" -v b="$f_p99" -v c="$lp_cpu" -v d="$f_cpu_us" 'BEGIN {
+			printf "  N=%s: pushq long-poll p99 %.1f ms = %.2fx the floor (%.1f ms); CPU %.1f us = %.2fx the floor (%.1f us)\n", n, a, a / b, b, c, c / d, d }'
+done
 
 python3 bench/report.py "$out"
