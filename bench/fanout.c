@@ -8,6 +8,8 @@
  *               connection); M messages through POST /send_msg
  *   fanout ws   PORT N M [RATE] [PID]   N WebSocket chat clients (/ws?name=);
  *               M messages sent as text frames by client 0
+ *   fanout sse  PORT N M [RATE] [PID]   N Server-Sent Events streams
+ *               (/events?name=); M messages through POST /send_msg
  *   fanout echo PORT SECONDS            round trips on one /ws/echo socket
  *   fanout register PORT N PREFIX       registers N idle clients PREFIX0..
  *   fanout listen PORT N SECONDS        N WebSocket chat clients that read
@@ -49,12 +51,14 @@
 
 typedef struct {
 	int fd;
+	bool head_seen;             /* sse: the response head is read */
 	char buf[BUF_SIZE];
 	size_t len;
 } client;
 
 static int port;
 static bool websocket;
+static bool sse;                /* Server-Sent Events (messages by POST, like lp) */
 static long n_clients, n_messages;
 static client *clients;
 static double *sent_at;         /* per message */
@@ -371,6 +375,51 @@ ws_send(long index)
 	ws_send_text(clients[0].fd, text);
 }
 
+/* ------------------------------------------------------------ SSE side */
+
+static void
+sse_open_all(void)
+{
+	for (long i = 0; i < n_clients; i++) {
+		char req[160];
+		int n = snprintf(req, sizeof(req), "GET /events?name=fan%ld HTTP/1.1\r\nHost: b\r\n"
+		                 "Accept: text/event-stream\r\n\r\n", i);
+		clients[i].fd = connect_local();
+		send_all(clients[i].fd, req, (size_t)n);
+	}
+}
+
+/* Takes the head, then whole events ("...\n\n") off c->buf; each event's
+ * data line is the /get_msg JSON. */
+static void
+sse_drain(client *c)
+{
+	size_t off = 0;
+	if (!c->head_seen) {
+		char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
+		if (end == NULL)
+			return;
+		if (strncmp(c->buf, "HTTP/1.1 200", 12) != 0)
+			fail("an /events stream was refused");
+		c->head_seen = true;
+		off = (size_t)(end + 4 - c->buf);
+	}
+	for (;;) {
+		char *end = memmem(c->buf + off, c->len - off, "\n\n", 2);
+		if (end == NULL)
+			break;
+		size_t block = (size_t)(end + 2 - (c->buf + off));
+		char *data = memmem(c->buf + off, block, "data: ", 6);
+		if (data != NULL) {
+			char *eol = memchr(data, '\n', (size_t)(end + 1 - data));
+			record(data + 6, (size_t)(eol - data - 6));
+		}
+		off += block;
+	}
+	memmove(c->buf, c->buf + off, c->len - off);
+	c->len -= off;
+}
+
 /* ------------------------------------------------------------ /proc */
 
 typedef struct { long rss_kib, threads; double cpu_s; } proc_usage;
@@ -444,7 +493,7 @@ pump(int ep, double timeout_s)
 		client *c = &clients[i];
 		ssize_t got = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, MSG_DONTWAIT);
 		bool closed = got == 0 || (got < 0 && (errno == ECONNRESET || errno == EPIPE));
-		if (!websocket && closed) {
+		if (!websocket && !sse && closed) {
 			/* An answer whose body ran to the close (no Content-Length). */
 			char *end = c->len ? memmem(c->buf, c->len, "\r\n\r\n", 4) : NULL;
 			if (end != NULL)
@@ -460,6 +509,8 @@ pump(int ep, double timeout_s)
 			c->len += (size_t)got;
 			if (websocket)
 				ws_drain(c);
+			else if (sse)
+				sse_drain(c);
 			else
 				lp_drain(c, i);
 		}
@@ -480,11 +531,12 @@ run_fanout(double rate, long pid)
 		fail("memory");
 
 	proc_usage before_connect = usage_of(pid);
-	if (websocket) {
+	if (websocket)
 		ws_open_all();
-	} else {
+	else if (sse)
+		sse_open_all();
+	else
 		lp_open_all();
-	}
 	int ep = epoll_create1(0);
 	for (long i = 0; i < n_clients; i++) {
 		fcntl(clients[i].fd, F_SETFL, O_NONBLOCK);
@@ -545,7 +597,7 @@ run_fanout(double rate, long pid)
 	double rss_per_client = n_clients > 0 ? (double)(idle.rss_kib - before_connect.rss_kib) / (double)n_clients : 0;
 
 	printf("%s fan-out N=%ld M=%ld rate=%s: received %ld/%ld (%ld missing, %ld duplicated) in %.2f s"
-	       " = %.0f deliveries/s\n", websocket ? "WebSocket" : "long-poll", n_clients, n_messages,
+	       " = %.0f deliveries/s\n", websocket ? "WebSocket" : sse ? "SSE" : "long-poll", n_clients, n_messages,
 	       rate > 0 ? "fixed" : "one-at-a-time", delivered, expected, missing, duplicates_seen,
 	       elapsed, (double)delivered / elapsed);
 	printf("  latency per delivery: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
@@ -560,7 +612,7 @@ run_fanout(double rate, long pid)
 		       before_connect.threads, idle.threads, after.threads, cpu_us);
 	printf("RESULT mode=%s n=%ld m=%ld delivered=%ld expected=%ld missing=%ld duplicated=%ld "
 	       "rate=%.0f p50=%.3f p90=%.3f p99=%.3f max=%.3f last_p99=%.3f cpu_us=%.3f "
-	       "rss_per_client_kib=%.1f\n", websocket ? "ws" : "lp", n_clients, n_messages, delivered,
+	       "rss_per_client_kib=%.1f\n", websocket ? "ws" : sse ? "sse" : "lp", n_clients, n_messages, delivered,
 	       expected, missing, duplicates_seen, (double)delivered / elapsed, p50, p90, p99, max,
 	       last_p99, cpu_us, rss_per_client);
 	for (long i = 0; i < n_clients; i++)
@@ -666,8 +718,10 @@ main(int argc, char **argv)
 		port = atoi(argv[2]);
 		return run_echo(atof(argv[3]));
 	}
-	if (argc >= 5 && (strcmp(argv[1], "lp") == 0 || strcmp(argv[1], "ws") == 0)) {
+	if (argc >= 5 && (strcmp(argv[1], "lp") == 0 || strcmp(argv[1], "ws") == 0 ||
+	                  strcmp(argv[1], "sse") == 0)) {
 		websocket = strcmp(argv[1], "ws") == 0;
+		sse = strcmp(argv[1], "sse") == 0;
 		port = atoi(argv[2]);
 		n_clients = atol(argv[3]);
 		n_messages = atol(argv[4]);
@@ -679,7 +733,7 @@ main(int argc, char **argv)
 		}
 		return run_fanout(rate, pid);
 	}
-	fprintf(stderr, "usage: fanout lp|ws PORT N M [RATE] [PID] | fanout echo PORT SECONDS"
+	fprintf(stderr, "usage: fanout lp|ws|sse PORT N M [RATE] [PID] | fanout echo PORT SECONDS"
 	                " | fanout register PORT N PREFIX | fanout listen PORT N SECONDS\n");
 	return 2;
 }

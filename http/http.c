@@ -346,3 +346,47 @@ http_response_head(http_buf *b, int status, const char *date,
 	                content_length, keep_alive ? "keep-alive" : "close",
 	                extra ? extra : "");
 }
+
+/* ------------------------------------------------------------------ */
+/* Server-Sent Events                                                  */
+/* ------------------------------------------------------------------ */
+
+void
+http_sse_event_append(http_buf *b, const char *id, const char *data, size_t len)
+{
+	if (id != NULL)
+		http_buf_printf(b, "id: %s\n", id);
+	size_t start = 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && data[i] != '\r' && data[i] != '\n')
+			continue;
+		http_buf_puts(b, "data: ");
+		http_buf_append(b, data + start, i - start);
+		http_buf_puts(b, "\n");
+		if (i + 1 < len && data[i] == '\r' && data[i + 1] == '\n')
+			i++;                          /* CRLF is one line end */
+		start = i + 1;
+	}
+	http_buf_puts(b, "\n");
+}
+
+void
+http_sse_comment_append(http_buf *b, const char *text)
+{
+	http_buf_printf(b, ": %s\n\n", text);
+}
+
+bool
+http_parse_event_id(const char *text, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (*text == '\0')
+		return false;
+	for (const char *p = text; *p; p++) {
+		if (*p < '0' || *p > '9' || v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*out = v;
+	return true;
+}

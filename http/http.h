@@ -185,6 +185,27 @@ bool http_utf8_step(http_utf8_state *s, uint8_t b);
 /* True when all len bytes are well-formed UTF-8 (and no sequence is cut). */
 bool http_utf8_valid(const void *data, size_t len);
 
+/* ------------------------------------------------------------------ */
+/* Server-Sent Events (WHATWG HTML, "Server-sent events")              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Appends one event: "id: ID" (when id is not NULL), then one "data: "
+ * line per line of `data` (split at CRLF, CR or LF, as the browser joins
+ * them back with LF), then the blank line that dispatches it.  An id must
+ * hold no CR, LF or NUL (the browser would cut or ignore it): the caller
+ * gives digits.
+ */
+void http_sse_event_append(http_buf *b, const char *id, const char *data, size_t len);
+
+/* Appends a comment line (": text"), which the browser ignores: it keeps
+ * proxies from closing a quiet stream. */
+void http_sse_comment_append(http_buf *b, const char *text);
+
+/* Parses a Last-Event-ID or ?since= value: decimal digits only, no sign,
+ * fits in 64 bits.  False otherwise. */
+bool http_parse_event_id(const char *text, uint64_t *out);
+
 /* The reason phrase of a status code ("Not Found"), or "Unknown". */
 const char *http_reason(int status);
 

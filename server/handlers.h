@@ -5,6 +5,7 @@
  *                 tutorial's views
  *   static.c      files under --www
  *   ws_session.c  WebSocket sessions (echo and chat)
+ *   sse.c         Server-Sent Events streams (/events)
  *
  * Every function here runs on the connection's own thread and appends its
  * answer to c->out (conn.h); the connection thread writes it.  A WebSocket
@@ -39,7 +40,17 @@ int srv_open_beneath(int root_fd, const char *path, bool walk_only);
  * Answers a WebSocket upgrade and runs the session to its end
  * (ws_session.c).  chat_name NULL: the echo service (/ws/echo); otherwise
  * the chat as client chat_name (a valid name, parsed by the router).
+ * since: NULL, or the id the client has seen everything up to (a resume,
+ * registry.h).
  */
-void srv_ws_serve(srv_conn *c, const http_request *req, const char *chat_name);
+void srv_ws_serve(srv_conn *c, const http_request *req, const char *chat_name,
+                  const uint64_t *since);
+
+/*
+ * Streams client `name`'s messages as Server-Sent Events until the client
+ * leaves or the server stops (sse.c).  since: as for srv_ws_serve (from
+ * Last-Event-ID or ?since=).
+ */
+void srv_sse_serve(srv_conn *c, const char *name, const uint64_t *since);
 
 #endif

@@ -38,13 +38,15 @@ static const char usage_text[] =
 	"      --client-ttl S      forget a client idle this long, seconds (default 60)\n"
 	"      --max-conns N       open connections at most (default 10000)\n"
 	"      --max-clients N     registered clients at most (default 100000)\n"
+	"      --history N         last messages kept for clients that resume (default 1000)\n"
+	"      --sse-heartbeat S   comment line on a quiet /events stream, seconds (default 15)\n"
 	"      --max-body BYTES    largest request body / WebSocket message (default 65536)\n"
 	"      --log LEVEL         error, warn, info or debug (default info)\n"
 	"  -h, --help              print this help and exit\n"
 	"      --version           print the version and exit\n";
 
 enum { OPT_WWW = 256, OPT_POLL_TIMEOUT, OPT_QUEUE_SIZE, OPT_CLIENT_TTL,
-       OPT_MAX_CONNS, OPT_MAX_CLIENTS, OPT_MAX_BODY, OPT_LOG, OPT_VERSION };
+       OPT_MAX_CONNS, OPT_MAX_CLIENTS, OPT_HISTORY, OPT_SSE_HEARTBEAT, OPT_MAX_BODY, OPT_LOG, OPT_VERSION };
 
 static const struct option long_options[] = {
 	{ "host", required_argument, NULL, 'H' },
@@ -55,6 +57,8 @@ static const struct option long_options[] = {
 	{ "client-ttl", required_argument, NULL, OPT_CLIENT_TTL },
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
+	{ "history", required_argument, NULL, OPT_HISTORY },
+	{ "sse-heartbeat", required_argument, NULL, OPT_SSE_HEARTBEAT },
 	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "help", no_argument, NULL, 'h' },
@@ -104,7 +108,7 @@ parse_options(int argc, char **argv, srv_config *cfg)
 {
 	*cfg = (srv_config){ .host = "127.0.0.1", .port = 8000, .poll_timeout = 10,
 	                     .queue_size = 1000, .client_ttl = 60, .max_conns = 10000,
-	                     .max_clients = 100000,
+	                     .max_clients = 100000, .history = 1000, .sse_heartbeat = 15,
 	                     .max_body = 65536 };
 	snprintf(cfg->www, sizeof(cfg->www), "%s", SRV_DEFAULT_WWW);
 	opterr = 0;
@@ -136,6 +140,12 @@ parse_options(int argc, char **argv, srv_config *cfg)
 			break;
 		case OPT_MAX_CLIENTS:
 			cfg->max_clients = parse_long("--max-clients", optarg, 1, 100000000);
+			break;
+		case OPT_HISTORY:
+			cfg->history = parse_long("--history", optarg, 0, 10000000);
+			break;
+		case OPT_SSE_HEARTBEAT:
+			cfg->sse_heartbeat = parse_seconds("--sse-heartbeat", optarg, 0.01, 86400);
 			break;
 		case OPT_MAX_BODY:
 			cfg->max_body = (size_t)parse_long("--max-body", optarg, 1, 1L << 30);

@@ -39,6 +39,7 @@
 #define _GNU_SOURCE /* pthread_rwlockattr_setkind_np: writers first */
 
 #include "registry.h"
+#include "history.h"
 #include "util.h"
 
 #include <pthread.h>
@@ -55,6 +56,13 @@ struct srv_client {
 	_Atomic double last_seen;    /* srv_monotonic() of the last request */
 	atomic_long dropped_unreported; /* missed since the last delivery */
 	atomic_long dropped_total;
+	atomic_long missed_unreported;  /* counted by a resume, not yet told */
+	uint64_t missed_counted_below;  /* under r->send: every id below it that no
+	                                   resume could give was counted once */
+	pthread_mutex_t replay_lock; /* guards the replay */
+	srv_msg **replay;            /* a resume's backlog, taken before the queue */
+	size_t replay_len, replay_pos;
+	atomic_bool has_replay;      /* replay_pos < replay_len, read without the lock */
 	pthread_mutex_t push_lock;   /* guards pushers, held while one runs */
 	srv_pusher *pushers;         /* attached sessions, usually 0 or 1 */
 	atomic_bool has_pushers;     /* read by broadcasts under r->table only */
@@ -69,8 +77,9 @@ struct srv_registry {
 	long max_clients;
 	long queue_size;
 	bool shut_down;
-	uint64_t next_id;            /* under lock */
-	atomic_ullong sent, delivered, dropped;
+	uint64_t next_id;            /* under r->send */
+	srv_history *history;        /* under r->send: the last messages, for resumes */
+	atomic_ullong sent, delivered, dropped, missed;
 };
 
 #define REGISTRY_INITIAL_BUCKETS 64
@@ -122,11 +131,21 @@ msg_new(uint64_t id, const char *from, const char *text, size_t text_len)
 	return m;
 }
 
-void
-srv_msg_append_json(http_buf *b, const srv_msg *m, long dropped)
+size_t
+srv_gap_tail(char tail[SRV_GAP_TAIL_MAX], const srv_gap *gap)
 {
+	int n = gap->missed > 0
+		? snprintf(tail, SRV_GAP_TAIL_MAX, ",\"missed\":%ld,\"dropped\":%ld}", gap->missed, gap->dropped)
+		: snprintf(tail, SRV_GAP_TAIL_MAX, ",\"dropped\":%ld}", gap->dropped);
+	return n > 0 ? (size_t)n : 0;
+}
+
+void
+srv_msg_append_json(http_buf *b, const srv_msg *m, const srv_gap *gap)
+{
+	char tail[SRV_GAP_TAIL_MAX];
 	http_buf_append(b, m->json, m->json_len);
-	http_buf_printf(b, ",\"dropped\":%ld}", dropped);
+	http_buf_append(b, tail, srv_gap_tail(tail, gap));
 }
 
 /* ------------------------------------------------------------------ */
@@ -181,9 +200,24 @@ table_grow(srv_registry *r)
 	r->bucket_count = count;
 }
 
+/* Releases what is left of a resume's backlog.  Caller holds replay_lock
+ * (or is the only user). */
+static void
+replay_clear(srv_client *c)
+{
+	for (size_t i = c->replay_pos; i < c->replay_len; i++)
+		srv_msg_release(c->replay[i]);
+	free(c->replay);
+	c->replay = NULL;
+	c->replay_len = c->replay_pos = 0;
+	atomic_store(&c->has_replay, false);
+}
+
 static void
 client_free(srv_client *c)
 {
+	replay_clear(c);
+	pthread_mutex_destroy(&c->replay_lock);
 	pthread_mutex_destroy(&c->push_lock);
 	queue_free(c->q);
 	free(c);
@@ -203,6 +237,7 @@ client_new(srv_registry *r, const char *name, srv_client_kind kind)
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->kind = kind;
 	pthread_mutex_init(&c->push_lock, NULL);
+	pthread_mutex_init(&c->replay_lock, NULL);
 	return c;
 }
 
@@ -227,14 +262,16 @@ table_lock_init(pthread_rwlock_t *lock)
 }
 
 srv_registry *
-srv_registry_new(long queue_size, long max_clients)
+srv_registry_new(long queue_size, long max_clients, long history)
 {
 	srv_registry *r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return NULL;
 	r->buckets = calloc(REGISTRY_INITIAL_BUCKETS, sizeof(*r->buckets));
-	if (r->buckets == NULL || !table_lock_init(&r->table)) {
+	r->history = srv_history_new(history > 0 ? (size_t)history : 0);
+	if (r->buckets == NULL || r->history == NULL || !table_lock_init(&r->table)) {
 		free(r->buckets);
+		srv_history_free(r->history);
 		free(r);
 		return NULL;
 	}
@@ -260,6 +297,7 @@ srv_registry_free(srv_registry *r)
 		}
 	}
 	free(r->buckets);
+	srv_history_free(r->history);
 	pthread_rwlock_destroy(&r->table);
 	pthread_mutex_destroy(&r->send);
 	free(r);
@@ -307,8 +345,8 @@ srv_registry_join(srv_registry *r, const char *name, srv_client_kind kind,
 	else if ((c = table_find(r, name)) == NULL)
 		c = table_add(r, name, kind, why);
 	if (c != NULL) {
-		if (kind == SRV_CLIENT_WS)
-			c->kind = SRV_CLIENT_WS;
+		if (kind != SRV_CLIENT_POLL)
+			c->kind = kind;     /* a stream or socket: what /stats shows */
 		c->refs++;
 		c->last_seen = srv_monotonic();
 	}
@@ -409,6 +447,7 @@ srv_registry_broadcast(srv_registry *r, const char *from, const char *text,
 	 * never drops to zero early: it is never below the true number.
 	 */
 	atomic_store(&m->refs, (int)r->client_count + 1);
+	srv_history_append(r->history, m);
 	size_t n_pushes = 0;
 	int failed = put_everywhere(r, m, pushes, &n_pushes);
 	if (failed > 0)
@@ -454,15 +493,33 @@ srv_client_detach_pusher(srv_client *c, srv_pusher *p)
 	pthread_mutex_unlock(&c->push_lock);
 }
 
+/* The next message of a resume's backlog, or NULL when there is none. */
+static srv_msg *
+replay_next(srv_client *c)
+{
+	if (!atomic_load(&c->has_replay))
+		return NULL;
+	srv_msg *m = NULL;
+	pthread_mutex_lock(&c->replay_lock);
+	if (c->replay_pos < c->replay_len)
+		m = c->replay[c->replay_pos++];
+	if (c->replay_pos == c->replay_len)
+		replay_clear(c);
+	pthread_mutex_unlock(&c->replay_lock);
+	return m;
+}
+
 queue_rc
 srv_client_take(srv_registry *r, srv_client *c, double timeout_s,
-                const atomic_bool *cancel, srv_msg **m_out, long *dropped_out)
+                const atomic_bool *cancel, srv_msg **m_out, srv_gap *gap_out)
 {
-	void *item;
-	queue_rc rc = queue_get_cancellable(c->q, &item, &timeout_s, cancel);
+	void *item = replay_next(c);
+	queue_rc rc = item != NULL ? QUEUE_OK
+	            : queue_get_cancellable(c->q, &item, &timeout_s, cancel);
 	if (rc == QUEUE_OK) {
 		*m_out = item;
-		*dropped_out = atomic_exchange(&c->dropped_unreported, 0);
+		gap_out->dropped = atomic_exchange(&c->dropped_unreported, 0);
+		gap_out->missed = atomic_exchange(&c->missed_unreported, 0);
 		atomic_fetch_add(&r->delivered, 1);
 	}
 	return rc;
@@ -474,11 +531,49 @@ srv_client_wake(srv_client *c)
 	queue_wake_getters(c->q);
 }
 
-void
-srv_client_give_back(srv_registry *r, srv_client *c, srv_msg *m, long dropped)
+/*
+ * Puts m back into the resume backlog if it belongs there: when the backlog
+ * still holds messages newer than m (m came from it).  Caller holds
+ * replay_lock.  False when m belongs to the queue.
+ */
+static bool
+replay_put_back(srv_client *c, srv_msg *m)
 {
-	atomic_fetch_add(&c->dropped_unreported, dropped);
+	if (c->replay_pos == c->replay_len || m->id > c->replay[c->replay_len - 1]->id)
+		return false;
+	if (c->replay_pos == 0) {       /* no room in front: make some */
+		srv_msg **bigger = malloc((c->replay_len + 1) * sizeof(*bigger));
+		if (bigger == NULL)
+			return false;
+		memcpy(bigger + 1, c->replay, c->replay_len * sizeof(*bigger));
+		free(c->replay);
+		c->replay = bigger;
+		c->replay_len++;
+		c->replay_pos = 1;
+	}
+	/* Slide the older ones one place forward, so m sits in id order. */
+	size_t i = --c->replay_pos;
+	while (i + 1 < c->replay_len && c->replay[i + 1]->id < m->id) {
+		c->replay[i] = c->replay[i + 1];
+		i++;
+	}
+	c->replay[i] = m;
+	return true;
+}
+
+void
+srv_client_give_back(srv_registry *r, srv_client *c, srv_msg *m, srv_gap gap)
+{
+	atomic_fetch_add(&c->dropped_unreported, gap.dropped);
+	atomic_fetch_add(&c->missed_unreported, gap.missed);
 	atomic_fetch_sub(&r->delivered, 1);
+	pthread_mutex_lock(&c->replay_lock);
+	bool in_replay = replay_put_back(c, m);
+	if (in_replay)
+		atomic_store(&c->has_replay, true);
+	pthread_mutex_unlock(&c->replay_lock);
+	if (in_replay)
+		return;
 	if (queue_give_back(c->q, m) != QUEUE_OK) {
 		/* Shut down (the server stops) or out of memory: it is lost, and
 		 * counted as a drop so that nobody is told otherwise. */
@@ -487,6 +582,114 @@ srv_client_give_back(srv_registry *r, srv_client *c, srv_msg *m, long dropped)
 		atomic_fetch_add(&c->dropped_total, 1);
 		atomic_fetch_add(&r->dropped, 1);
 	}
+}
+
+/* For qsort: messages in id order. */
+static int
+msg_ptr_id_order(const void *a, const void *b)
+{
+	return msg_id_order(*(srv_msg *const *)a, *(srv_msg *const *)b);
+}
+
+/*
+ * Everything the client holds now -- its backlog and its queue -- taken
+ * out, in id order, into a malloc'ed array (*n_out entries).  Caller holds
+ * r->send, so no broadcast adds to the queue meanwhile.
+ */
+static srv_msg **
+take_all_held(srv_client *c, size_t *n_out)
+{
+	pthread_mutex_lock(&c->replay_lock);
+	size_t n = c->replay_len - c->replay_pos, cap = n + 16;
+	srv_msg **held = malloc(cap * sizeof(*held));
+	if (held != NULL) {
+		memcpy(held, c->replay + c->replay_pos, n * sizeof(*held));
+		c->replay_pos = c->replay_len;   /* moved, not released */
+		replay_clear(c);
+	}
+	pthread_mutex_unlock(&c->replay_lock);
+	void *item;
+	while (held != NULL && queue_get_nowait(c->q, &item) == QUEUE_OK) {
+		if (n == cap) {
+			srv_msg **bigger = realloc(held, (cap *= 2) * sizeof(*held));
+			if (bigger == NULL) {
+				queue_give_back(c->q, item);
+				break;                    /* the rest stays queued */
+			}
+			held = bigger;
+		}
+		held[n++] = item;
+	}
+	if (held != NULL)
+		qsort(held, n, sizeof(*held), msg_ptr_id_order);
+	*n_out = n;
+	return held;
+}
+
+long
+srv_client_resume(srv_registry *r, srv_client *c, uint64_t since)
+{
+	pthread_mutex_lock(&r->send);
+	uint64_t last = r->next_id - 1;
+	if (since > last)
+		since = 0;             /* an id from an earlier run: all is new */
+	size_t n_held;
+	srv_msg **held = take_all_held(c, &n_held);
+	size_t cap = n_held + srv_history_count(r->history);
+	srv_msg **backlog = held != NULL ? malloc((cap > 0 ? cap : 1) * sizeof(*backlog)) : NULL;
+	if (backlog == NULL) {
+		/* Out of memory: put back what was taken; no resume, no harm. */
+		for (size_t i = 0; held != NULL && i < n_held; i++)
+			queue_give_back(c->q, held[i]);
+		free(held);
+		pthread_mutex_unlock(&r->send);
+		return 0;
+	}
+	/* The history holds every id from `oldest` to `last`; below it only
+	 * what this client still held can be given. */
+	uint64_t oldest;
+	size_t n = 0;
+	srv_msg **from_history = backlog + n_held;   /* filled below, moved after */
+	size_t n_history = srv_history_after(r->history, since, from_history,
+	                                     cap - n_held, &oldest);
+	if (oldest == 0)
+		oldest = last + 1;     /* it holds nothing */
+	/* Ids below `oldest` that are neither held nor seen are lost; count
+	 * each once per client, even over several resumes. */
+	uint64_t count_from = since;
+	if (c->missed_counted_below > 0 && count_from < c->missed_counted_below - 1)
+		count_from = c->missed_counted_below - 1;
+	long missed = oldest - 1 > count_from ? (long)(oldest - 1 - count_from) : 0;
+	for (size_t i = 0; i < n_held; i++) {
+		if (held[i]->id > since && held[i]->id < oldest) {
+			backlog[n++] = held[i];         /* only here: keep it */
+			if (held[i]->id > count_from)
+				missed--;               /* held, so not lost */
+		} else {
+			srv_msg_release(held[i]);       /* seen, or the history has it */
+		}
+	}
+	memmove(backlog + n, from_history, n_history * sizeof(*backlog));
+	n += n_history;
+	free(held);
+	if (oldest > c->missed_counted_below)
+		c->missed_counted_below = oldest;
+
+	pthread_mutex_lock(&c->replay_lock);
+	c->replay = backlog;
+	c->replay_len = n;
+	c->replay_pos = 0;
+	atomic_store(&c->has_replay, n > 0);
+	if (n == 0)
+		replay_clear(c);
+	pthread_mutex_unlock(&c->replay_lock);
+	/* Every id above `since` is now delivered from the backlog or the
+	 * queue, or counted here: earlier drops are settled. */
+	atomic_store(&c->dropped_unreported, 0);
+	atomic_fetch_add(&c->missed_unreported, missed);
+	atomic_fetch_add(&r->missed, (unsigned long long)missed);
+	pthread_mutex_unlock(&r->send);
+	return missed;
 }
 
 size_t
@@ -530,10 +733,21 @@ srv_registry_counts_get(srv_registry *r, srv_registry_counts *out)
 	out->sent = atomic_load(&r->sent);
 	out->delivered = atomic_load(&r->delivered);
 	out->dropped = atomic_load(&r->dropped);
+	out->missed = atomic_load(&r->missed);
+	pthread_mutex_lock(&r->send);
+	out->last_id = r->next_id - 1;
+	out->history = srv_history_count(r->history);
+	pthread_mutex_unlock(&r->send);
 	pthread_rwlock_rdlock(&r->table);
 	out->clients = r->client_count;
 	pthread_rwlock_unlock(&r->table);
 	out->max_clients = r->max_clients;
+}
+
+static const char *
+kind_name(srv_client_kind kind)
+{
+	return kind == SRV_CLIENT_WS ? "ws" : kind == SRV_CLIENT_SSE ? "sse" : "poll";
 }
 
 void
@@ -551,7 +765,7 @@ srv_registry_clients_json(srv_registry *r, http_buf *b)
 			http_buf_json_string(b, c->name, strlen(c->name));
 			http_buf_printf(b, ",\"kind\":\"%s\",\"queue\":%zu,\"maxsize\":%ld,"
 			                "\"dropped\":%ld,\"waiting\":%u}",
-			                c->kind == SRV_CLIENT_WS ? "ws" : "poll", qs.qsize,
+			                kind_name(c->kind), qs.qsize,
 			                qs.maxsize, atomic_load(&c->dropped_total),
 			                qs.waiting_getters);
 		}

@@ -43,20 +43,34 @@ typedef struct {
 /* Drops one reference; frees the message with the last one. */
 void srv_msg_release(srv_msg *m);
 
-/*
- * Appends the SPEC's /get_msg answer for m: its JSON with ,"dropped":K}.
- * The same bytes are a WebSocket chat frame's payload.
- */
-void srv_msg_append_json(http_buf *b, const srv_msg *m, long dropped);
+/* What a client is told, with a message, about the ones it did not get
+ * before it (docs/api.md, "Nothing unaccounted"). */
+typedef struct {
+	long dropped;   /* its queue was full when they were sent */
+	long missed;    /* a resume reached back past the history: gone for good */
+} srv_gap;
 
-typedef enum { SRV_CLIENT_POLL, SRV_CLIENT_WS } srv_client_kind;
+/* The end of a message's JSON that differs per client:
+ * [,"missed":K],"dropped":K} -- written into tail; returns its length. */
+#define SRV_GAP_TAIL_MAX 64
+size_t srv_gap_tail(char tail[SRV_GAP_TAIL_MAX], const srv_gap *gap);
+
+/*
+ * Appends the /get_msg answer for m: its JSON with ,"dropped":K} (and
+ * ,"missed":K before it when K > 0).  The same bytes are a WebSocket chat
+ * frame's payload and an SSE event's data.
+ */
+void srv_msg_append_json(http_buf *b, const srv_msg *m, const srv_gap *gap);
+
+typedef enum { SRV_CLIENT_POLL, SRV_CLIENT_WS, SRV_CLIENT_SSE } srv_client_kind;
 
 typedef struct srv_client srv_client;
 typedef struct srv_registry srv_registry;
 
 /* A registry of at most max_clients clients, each with a queue of
- * queue_size messages. */
-srv_registry *srv_registry_new(long queue_size, long max_clients);
+ * queue_size messages, and a history of the last `history` messages for
+ * resumes (history.h). */
+srv_registry *srv_registry_new(long queue_size, long max_clients, long history);
 
 /* Frees every client and message.  No other thread may use r any more. */
 void srv_registry_free(srv_registry *r);
@@ -72,8 +86,8 @@ typedef enum {
 
 /*
  * Finds client `name`, or creates it (an existing client keeps its queue
- * and messages; a long-poll client joining by WebSocket becomes a WS
- * client).  Returns a reference, or NULL with the reason in *why (why may
+ * and messages; a long-poll client joining by WebSocket or SSE takes that
+ * kind).  Returns a reference, or NULL with the reason in *why (why may
  * be NULL).
  */
 srv_client *srv_registry_join(srv_registry *r, const char *name,
@@ -96,26 +110,41 @@ bool srv_registry_broadcast(srv_registry *r, const char *from,
                             uint64_t *id_out);
 
 /*
+ * Resume: the client says it has seen every message up to id `since`.
+ * From now on it is given every message with a higher id exactly once, in
+ * id order -- what its queue still holds, then what the history holds that
+ * its queue does not (its queue dropped it, or the client is new or was
+ * reaped), then what is sent from now on -- and never one with a lower id.
+ * Ids that neither holds any more are counted: the next message taken
+ * carries them as gap.missed.  Drops counted before the resume are settled
+ * by it (recovered, or counted as missed), so for every id above `since`
+ * exactly one of these holds: it is delivered, or counted once in `missed`,
+ * or counted once in `dropped`.  A `since` above the last id given out was
+ * given out by an earlier run of the server: everything held is new to the
+ * client then.  Returns the number of messages counted as missed.
+ */
+long srv_client_resume(srv_registry *r, srv_client *c, uint64_t since);
+
+/*
  * Takes the client's next message, waiting up to timeout_s seconds (0: do
  * not wait).  On QUEUE_OK the caller owns one reference to *m_out, and
- * *dropped_out is how many messages the client missed since its last one.
+ * *gap_out says what the client did not get since its last message.
  * Otherwise QUEUE_EMPTY (nothing in time), QUEUE_SHUTDOWN (stopping), or
  * QUEUE_CANCELLED: *cancel (may be NULL) became true and srv_client_wake
  * was called, e.g. because the long poll's client hung up.
  */
 queue_rc srv_client_take(srv_registry *r, srv_client *c, double timeout_s,
                          const atomic_bool *cancel, srv_msg **m_out,
-                         long *dropped_out);
+                         srv_gap *gap_out);
 
 /*
  * Hands back a message taken with srv_client_take that could not be
- * delivered: it goes back into the client's queue in id order (so the next
- * take returns it before anything newer, however many are given back at
- * once), without a bound check.  Takes over the caller's reference (and
- * the dropped count it carried).
+ * delivered: the next take returns it again before anything newer (however
+ * many are given back at once), without a bound check.  Takes over the
+ * caller's reference (and the gap it carried).
  */
 void srv_client_give_back(srv_registry *r, srv_client *c, srv_msg *m,
-                          long dropped);
+                          srv_gap gap);
 
 /*
  * A pusher: how a broadcast reaches a client that is not waiting in
@@ -162,6 +191,9 @@ typedef struct {
 	uint64_t sent;       /* messages broadcast */
 	uint64_t delivered;  /* messages taken by a client */
 	uint64_t dropped;    /* puts refused by a full queue */
+	uint64_t missed;     /* counted by resumes: gone from the history */
+	uint64_t last_id;    /* the last message id given out (0: none yet) */
+	size_t history;      /* messages held for resumes */
 	size_t clients;
 	long max_clients;
 } srv_registry_counts;

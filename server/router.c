@@ -68,6 +68,17 @@ query_name(const http_request *req, char name[SRV_NAME_MAX + 1])
 	return form_name(req->query, strlen(req->query), name);
 }
 
+/* ?since=ID (a resume, registry.h): 1 with *out set, 0 absent, -1 invalid. */
+static int
+query_since(const http_request *req, uint64_t *out)
+{
+	char text[24];
+	long n = http_form_value(req->query, strlen(req->query), "since", text, sizeof(text));
+	if (n == -1)
+		return 0;
+	return n > 0 && http_parse_event_id(text, out) ? 1 : -1;
+}
+
 /* The answer for a client that could not be registered. */
 static void
 respond_join_failed(srv_conn *c, srv_join_rc why)
@@ -182,10 +193,10 @@ query_timeout(const http_request *req, double *out)
 
 /* Answers with the message taken for this client, or gives it back. */
 static void
-deliver(srv_conn *c, srv_client *client, srv_msg *m, long dropped)
+deliver(srv_conn *c, srv_client *client, srv_msg *m, srv_gap gap)
 {
 	http_buf json = { 0 };
-	srv_msg_append_json(&json, m, dropped);
+	srv_msg_append_json(&json, m, &gap);
 	/* A peer that left while we waited would never see it: keep it. */
 	bool sent = !json.failed && !srv_peer_closed(c->fd);
 	if (sent) {
@@ -195,7 +206,7 @@ deliver(srv_conn *c, srv_client *client, srv_msg *m, long dropped)
 	if (sent)
 		srv_msg_release(m);
 	else
-		srv_client_give_back(c->s->registry, client, m, dropped);
+		srv_client_give_back(c->s->registry, client, m, gap);
 	http_buf_free(&json);
 }
 
@@ -211,20 +222,42 @@ take_and_answer(srv_conn *c, srv_client *client, double timeout)
 	srv *s = c->s;
 	const atomic_bool *hung_up = timeout > 0 ? srv_watch_park(s->watch, c->fd, client) : NULL;
 	srv_msg *m;
-	long dropped;
-	queue_rc rc = srv_client_take(s->registry, client, timeout, hung_up, &m, &dropped);
+	srv_gap gap;
+	queue_rc rc = srv_client_take(s->registry, client, timeout, hung_up, &m, &gap);
 	bool gone = hung_up != NULL && srv_watch_unpark(s->watch, c->fd);
 	if (gone || rc == QUEUE_CANCELLED) {
 		if (rc == QUEUE_OK)              /* taken as the client left: keep it */
-			srv_client_give_back(s->registry, client, m, dropped);
+			srv_client_give_back(s->registry, client, m, gap);
 		c->keep_alive = false;           /* nobody to answer: close */
 	} else if (rc == QUEUE_OK && !c->head_only) {
-		deliver(c, client, m, dropped);
+		deliver(c, client, m, gap);
 	} else {
 		if (rc == QUEUE_OK)              /* HEAD takes nothing away */
-			srv_client_give_back(s->registry, client, m, dropped);
+			srv_client_give_back(s->registry, client, m, gap);
 		respond_no_message(c, 200, NULL);
 	}
+}
+
+/* The client a /get_msg waits on.  A resume (?since=) may bring back a
+ * client that was forgotten (or never was): it is registered again, and its
+ * backlog comes from the history.  Without since, an unknown name is 404. */
+static srv_client *
+get_msg_client(srv_conn *c, const char *name, const uint64_t *since)
+{
+	srv_registry *r = c->s->registry;
+	if (since == NULL) {
+		srv_client *client = srv_registry_find(r, name);
+		if (client == NULL)
+			respond_no_message(c, 404, "unknown client");
+		return client;
+	}
+	srv_join_rc why;
+	srv_client *client = srv_registry_join(r, name, SRV_CLIENT_POLL, &why);
+	if (client == NULL)
+		respond_join_failed(c, why);
+	else
+		srv_client_resume(r, client, *since);
+	return client;
 }
 
 static void
@@ -232,19 +265,20 @@ view_get_msg(srv_conn *c, const http_request *req)
 {
 	char name[SRV_NAME_MAX + 1];
 	double timeout = c->s->cfg.poll_timeout;
+	uint64_t since;
 	int has_timeout = query_timeout(req, &timeout);
+	int has_since = query_since(req, &since);
 	int found = query_name(req, name);
-	if (found <= 0 || has_timeout < 0) {
-		respond_no_message(c, 400, found <= 0 ? "missing or bad name" : "bad timeout");
+	if (found <= 0 || has_timeout < 0 || has_since < 0) {
+		respond_no_message(c, 400, found <= 0 ? "missing or bad name"
+		                         : has_timeout < 0 ? "bad timeout" : "bad since");
 		return;
 	}
 	if (timeout > c->s->cfg.poll_timeout)
 		timeout = c->s->cfg.poll_timeout;
-	srv_client *client = srv_registry_find(c->s->registry, name);
-	if (client == NULL) {
-		respond_no_message(c, 404, "unknown client");
+	srv_client *client = get_msg_client(c, name, has_since > 0 ? &since : NULL);
+	if (client == NULL)
 		return;
-	}
 	/* Earlier pipelined answers go out before this thread blocks. */
 	if (c->out.len > 0 && !srv_flush(c)) {
 		srv_client_release(c->s->registry, client);
@@ -302,13 +336,15 @@ view_stats(srv_conn *c, const http_request *req)
 	http_buf_printf(&json,
 	                "{\"uptime\":%.3f,\"connections\":{\"open\":%ld,\"total\":%llu},"
 	                "\"threads\":%ld,\"messages\":{\"sent\":%llu,\"delivered\":%llu,"
-	                "\"dropped\":%llu},\"queue_size\":%ld,\"poll_timeout\":%g,"
-	                "\"client_count\":%zu,\"clients\":",
+	                "\"dropped\":%llu,\"missed\":%llu,\"last_id\":%llu},"
+	                "\"history\":{\"held\":%zu,\"max\":%ld},\"queue_size\":%ld,"
+	                "\"poll_timeout\":%g,\"client_count\":%zu,\"clients\":",
 	                srv_monotonic() - s->started, srv_open_conns(s),
 	                (unsigned long long)atomic_load(&s->total_conns), thread_count(),
 	                (unsigned long long)counts.sent, (unsigned long long)counts.delivered,
-	                (unsigned long long)counts.dropped, s->cfg.queue_size,
-	                s->cfg.poll_timeout, counts.clients);
+	                (unsigned long long)counts.dropped, (unsigned long long)counts.missed,
+	                (unsigned long long)counts.last_id, counts.history, s->cfg.history,
+	                s->cfg.queue_size, s->cfg.poll_timeout, counts.clients);
 	srv_registry_clients_json(s->registry, &json);
 	http_buf_puts(&json, "}");
 	srv_respond_json(c, 200, &json);
@@ -318,17 +354,43 @@ view_stats(srv_conn *c, const http_request *req)
 static void
 view_ws_echo(srv_conn *c, const http_request *req)
 {
-	srv_ws_serve(c, req, NULL);
+	srv_ws_serve(c, req, NULL, NULL);
 }
 
 static void
 view_ws_chat(srv_conn *c, const http_request *req)
 {
 	char name[SRV_NAME_MAX + 1];
+	uint64_t since;
+	int has_since = query_since(req, &since);
 	if (query_name(req, name) <= 0)
 		respond_text(c, 400, "the chat needs ?name= (at most 64 bytes, valid %-escapes)\n");
+	else if (has_since < 0)
+		respond_text(c, 400, "?since= must be a message id (decimal digits)\n");
 	else
-		srv_ws_serve(c, req, name);
+		srv_ws_serve(c, req, name, has_since > 0 ? &since : NULL);
+}
+
+/*
+ * Server-Sent Events.  The browser's EventSource sends the last id it saw
+ * as Last-Event-ID when it reconnects by itself; that header, newer than
+ * the URL, wins over ?since=.
+ */
+static void
+view_events(srv_conn *c, const http_request *req)
+{
+	char name[SRV_NAME_MAX + 1];
+	uint64_t since;
+	int has_since = query_since(req, &since);
+	const char *last_event_id = http_header(req, "Last-Event-ID");
+	if (last_event_id != NULL && *last_event_id != '\0')
+		has_since = http_parse_event_id(last_event_id, &since) ? 1 : -1;
+	if (query_name(req, name) <= 0)
+		respond_text(c, 400, "/events needs ?name= (at most 64 bytes, valid %-escapes)\n");
+	else if (has_since < 0)
+		respond_text(c, 400, "Last-Event-ID and ?since= must be a message id (decimal digits)\n");
+	else
+		srv_sse_serve(c, name, has_since > 0 ? &since : NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -357,6 +419,7 @@ static const route routes[] = {
 	{ "/ws",         M_GET,                   view_ws_chat },
 	{ "/ws/echo",    M_GET,                   view_ws_echo },
 	{ "/ws/accept",  M_GET | M_HEAD,          view_ws_accept },
+	{ "/events",     M_GET,                   view_events },
 };
 
 /* Any other path: a file under --www. */

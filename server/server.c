@@ -125,7 +125,7 @@ srv_open(srv *s, const srv_config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	s->stop_fd = eventfd(0, EFD_CLOEXEC);
-	s->registry = srv_registry_new(cfg->queue_size, cfg->max_clients);
+	s->registry = srv_registry_new(cfg->queue_size, cfg->max_clients, cfg->history);
 	s->watch = s->stop_fd < 0 ? NULL : srv_watch_new(max_fds, s->stop_fd);
 	if (s->stop_fd < 0 || s->registry == NULL || s->watch == NULL) {
 		srv_close(s);

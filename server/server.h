@@ -62,6 +62,8 @@ typedef struct {
 	double client_ttl;
 	long max_conns;
 	long max_clients;
+	long history;                 /* messages kept for resumes */
+	double sse_heartbeat;         /* seconds between comments on a quiet stream */
 	size_t max_body;
 } srv_config;
 

@@ -210,14 +210,14 @@ keep_unsent(ws_session *ws, const struct iovec *iov, int iovcnt, size_t written)
  * did not leave at all goes back into the queue.
  */
 static send_result
-send_message(ws_session *ws, srv_msg *m, long dropped)
+send_message(ws_session *ws, srv_msg *m, srv_gap gap)
 {
-	char tail[40];
-	int tail_len = snprintf(tail, sizeof(tail), ",\"dropped\":%ld}", dropped);
+	char tail[SRV_GAP_TAIL_MAX];
+	size_t tail_len = srv_gap_tail(tail, &gap);
 	uint8_t head[WS_FRAME_HEADER_MAX];
-	size_t payload = m->json_len + (size_t)tail_len;
+	size_t payload = m->json_len + tail_len;
 	size_t head_len = ws_frame_header(head, WS_OP_TEXT, payload);
-	struct iovec iov[3] = { { head, head_len }, { m->json, m->json_len }, { tail, (size_t)tail_len } };
+	struct iovec iov[3] = { { head, head_len }, { m->json, m->json_len }, { tail, tail_len } };
 	size_t written;
 	send_result r = send_nowait(ws->c->fd, iov, 3, head_len + payload, &written);
 	if (r == SENT) {
@@ -226,7 +226,7 @@ send_message(ws_session *ws, srv_msg *m, long dropped)
 		keep_unsent(ws, iov, 3, written);    /* delivered: part is on its way */
 		srv_msg_release(m);
 	} else {
-		srv_client_give_back(ws->s->registry, ws->client, m, dropped);  /* not lost */
+		srv_client_give_back(ws->s->registry, ws->client, m, gap);  /* not lost */
 		if (r == FAILED)
 			mark_broken(ws);
 	}
@@ -284,12 +284,12 @@ drain_locked(ws_session *ws)
 	}
 	for (;;) {
 		srv_msg *m;
-		long dropped;
-		if (srv_client_take(ws->s->registry, ws->client, 0, NULL, &m, &dropped) != QUEUE_OK) {
+		srv_gap gap;
+		if (srv_client_take(ws->s->registry, ws->client, 0, NULL, &m, &gap) != QUEUE_OK) {
 			ws->backlogged = false;     /* all written */
 			return;
 		}
-		send_result r = send_message(ws, m, dropped);
+		send_result r = send_message(ws, m, gap);
 		if (r == WOULD_BLOCK)
 			hand_to_writer(ws);
 		if (r != SENT)
@@ -521,7 +521,8 @@ run_session(ws_session *ws)
 }
 
 static void
-upgrade_and_serve(srv_conn *c, const http_request *req, const char *chat_name)
+upgrade_and_serve(srv_conn *c, const http_request *req, const char *chat_name,
+                  const uint64_t *since)
 {
 	bool chat = chat_name != NULL;
 	char accept[29];
@@ -535,6 +536,8 @@ upgrade_and_serve(srv_conn *c, const http_request *req, const char *chat_name)
 	srv_join_rc why = SRV_JOIN_OK;
 	if (chat)
 		ws.client = srv_registry_join(c->s->registry, chat_name, SRV_CLIENT_WS, &why);
+	if (ws.client != NULL && since != NULL)
+		srv_client_resume(c->s->registry, ws.client, *since);   /* before any frame */
 	if (ws.decoder == NULL || (chat && ws.client == NULL)) {
 		refuse_upgrade(c, why == SRV_JOIN_BAD_NAME ? 400 : 503);
 		ws_decoder_free(ws.decoder);
@@ -554,9 +557,10 @@ upgrade_and_serve(srv_conn *c, const http_request *req, const char *chat_name)
 }
 
 void
-srv_ws_serve(srv_conn *c, const http_request *req, const char *chat_name)
+srv_ws_serve(srv_conn *c, const http_request *req, const char *chat_name,
+             const uint64_t *since)
 {
-	upgrade_and_serve(c, req, chat_name);
+	upgrade_and_serve(c, req, chat_name, since);
 	/* libcrypto's per-thread state (for the SHA-1 above) goes now, not at
 	 * thread exit, so a server that stops as soon as the last connection is
 	 * counted out leaks nothing. */

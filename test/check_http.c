@@ -408,6 +408,36 @@ expect_json(const char *in, size_t len, const char *expected)
 }
 
 /* The one UTF-8 validator (http.h), whole and a byte at a time. */
+START_TEST(sse_events)
+{
+	http_buf b = { 0 };
+	/* One data line per line, whatever ends it (LF, CR, CRLF). */
+	http_sse_event_append(&b, "7", "a\nb\r\nc\rd", 8);
+	ck_assert_str_eq(b.data, "id: 7\ndata: a\ndata: b\ndata: c\ndata: d\n\n");
+	b.len = 0;
+	/* A trailing line break is an empty last line: the browser keeps it. */
+	http_sse_event_append(&b, NULL, "x\n", 2);
+	ck_assert_str_eq(b.data, "data: x\ndata: \n\n");
+	b.len = 0;
+	http_sse_event_append(&b, "1", "", 0);
+	ck_assert_str_eq(b.data, "id: 1\ndata: \n\n");
+	b.len = 0;
+	http_sse_comment_append(&b, "keep-alive");
+	ck_assert_str_eq(b.data, ": keep-alive\n\n");
+	http_buf_free(&b);
+
+	uint64_t id;
+	ck_assert(http_parse_event_id("0", &id) && id == 0);
+	ck_assert(http_parse_event_id("18446744073709551615", &id) && id == UINT64_MAX);
+	ck_assert(!http_parse_event_id("18446744073709551616", &id));   /* 2^64 */
+	ck_assert(!http_parse_event_id("", &id));
+	ck_assert(!http_parse_event_id("-1", &id));
+	ck_assert(!http_parse_event_id("+1", &id));
+	ck_assert(!http_parse_event_id("1 ", &id));
+	ck_assert(!http_parse_event_id("0x10", &id));
+}
+END_TEST
+
 START_TEST(utf8_validator)
 {
 	static const struct { const char *bytes; bool valid; } cases[] = {
@@ -499,6 +529,7 @@ http_suite(void)
 	tcase_add_test(codec, json_strings);
 	tcase_add_test(codec, utf8_validator);
 	tcase_add_test(codec, response_head);
+	tcase_add_test(codec, sse_events);
 	suite_add_tcase(s, codec);
 	return s;
 }

@@ -15,7 +15,7 @@ static srv_registry *reg;
 static void
 setup(void)
 {
-	reg = srv_registry_new(3, 1000);
+	reg = srv_registry_new(3, 1000, 100);
 	ck_assert_ptr_nonnull(reg);
 }
 
@@ -30,12 +30,12 @@ static void
 take_json(srv_client *c, char *out, size_t cap)
 {
 	srv_msg *m;
-	long dropped;
+	srv_gap dropped;
 	out[0] = '\0';
 	if (srv_client_take(reg, c, 0, NULL, &m, &dropped) != QUEUE_OK)
 		return;
 	http_buf b = { 0 };
-	srv_msg_append_json(&b, m, dropped);
+	srv_msg_append_json(&b, m, &dropped);
 	snprintf(out, cap, "%s", b.data);
 	http_buf_free(&b);
 	srv_msg_release(m);
@@ -140,7 +140,7 @@ log_push(void *ctx)
 	push_log *log = ctx;
 	log->calls++;
 	srv_msg *m;
-	long dropped;
+	srv_gap dropped;
 	while (srv_client_take(log->r, log->c, 0, NULL, &m, &dropped) == QUEUE_OK) {
 		if (log->n_taken < 8)
 			log->taken[log->n_taken++] = m->id;
@@ -150,7 +150,7 @@ log_push(void *ctx)
 
 START_TEST(pushers_are_called_after_the_put)
 {
-	srv_registry *r = srv_registry_new(2, 10);
+	srv_registry *r = srv_registry_new(2, 10, 100);
 	srv_client *ws = srv_registry_join(r, "ws", SRV_CLIENT_WS, NULL);
 	srv_client *other = srv_registry_join(r, "other", SRV_CLIENT_POLL, NULL);
 	push_log log = { .r = r, .c = ws };
@@ -165,7 +165,7 @@ START_TEST(pushers_are_called_after_the_put)
 	ck_assert_uint_eq(log.taken[1], 2);
 	/* The client without a pusher just has them queued. */
 	srv_msg *m;
-	long dropped;
+	srv_gap dropped;
 	ck_assert_int_eq(srv_client_take(r, other, 0, NULL, &m, &dropped), QUEUE_OK);
 	ck_assert_uint_eq(m->id, 1);
 	srv_msg_release(m);
@@ -195,7 +195,7 @@ START_TEST(give_back_comes_first)
 	srv_registry_broadcast(reg, "", "first", 5, NULL);
 	srv_registry_broadcast(reg, "", "second", 6, NULL);
 	srv_msg *m;
-	long dropped;
+	srv_gap dropped;
 	ck_assert_int_eq(srv_client_take(reg, a, 0, NULL, &m, &dropped), QUEUE_OK);
 	srv_client_give_back(reg, a, m, dropped);   /* the response failed */
 	char json[256];
@@ -213,7 +213,7 @@ START_TEST(give_backs_keep_id_order)
 {
 	srv_client *a = srv_registry_join(reg, "a", SRV_CLIENT_POLL, NULL);
 	srv_msg *taken[3];
-	long dropped[3];
+	srv_gap dropped[3];
 	for (int i = 0; i < 3; i++) {
 		char text[16];
 		snprintf(text, sizeof(text), "m%d", i + 1);
@@ -243,7 +243,7 @@ START_TEST(give_back_leaves_no_marker)
 {
 	srv_client *a = srv_registry_join(reg, "a", SRV_CLIENT_POLL, NULL);
 	srv_msg *m;
-	long dropped;
+	srv_gap dropped;
 	ck_assert(srv_registry_broadcast(reg, "", "m1", 2, NULL));
 	ck_assert_int_eq(srv_client_take(reg, a, 0, NULL, &m, &dropped), QUEUE_OK);
 	srv_client_give_back(reg, a, m, dropped);           /* nobody waits */
@@ -267,7 +267,7 @@ END_TEST
 
 START_TEST(max_clients_is_a_clear_error)
 {
-	srv_registry *small = srv_registry_new(3, 2);
+	srv_registry *small = srv_registry_new(3, 2, 100);
 	srv_join_rc why;
 	srv_client *a = srv_registry_join(small, "a", SRV_CLIENT_POLL, &why);
 	srv_client *b = srv_registry_join(small, "b", SRV_CLIENT_POLL, &why);
@@ -321,7 +321,7 @@ take_blocking(void *arg)
 {
 	struct taker *t = arg;
 	srv_msg *m;
-	long dropped;
+	srv_gap dropped;
 	t->rc = srv_client_take(reg, t->c, 30, NULL, &m, &dropped);
 	if (t->rc == QUEUE_OK)
 		srv_msg_release(m);
@@ -355,6 +355,135 @@ START_TEST(shutdown_wakes_takers)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Resume                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Broadcasts messages "m<first>".."m<last>". */
+static void
+send_range(srv_registry *r, int first, int last)
+{
+	for (int i = first; i <= last; i++) {
+		char text[16];
+		snprintf(text, sizeof(text), "m%d", i);
+		ck_assert(srv_registry_broadcast(r, "", text, strlen(text), NULL));
+	}
+}
+
+/* Takes the next message without waiting: its id, and its gap in *gap. */
+static uint64_t
+take_id(srv_registry *r, srv_client *c, srv_gap *gap)
+{
+	srv_msg *m;
+	srv_gap ignored;
+	if (srv_client_take(r, c, 0, NULL, &m, gap != NULL ? gap : &ignored) != QUEUE_OK)
+		return 0;
+	uint64_t id = m->id;
+	srv_msg_release(m);
+	return id;
+}
+
+/* The queue dropped 4..6; the history has them: a resume recovers them,
+ * settles the drops, and never repeats what was seen. */
+START_TEST(resume_recovers_drops_from_the_history)
+{
+	srv_registry *r = srv_registry_new(3, 10, 10);
+	srv_client *a = srv_registry_join(r, "a", SRV_CLIENT_POLL, NULL);
+	send_range(r, 1, 6);                  /* queue: 1 2 3; dropped: 4 5 6 */
+	ck_assert_int_eq(srv_client_resume(r, a, 1), 0);
+	srv_gap gap;
+	for (uint64_t id = 2; id <= 6; id++) {
+		ck_assert_uint_eq(take_id(r, a, &gap), id);
+		ck_assert_int_eq(gap.dropped, 0);
+		ck_assert_int_eq(gap.missed, 0);
+	}
+	ck_assert_uint_eq(take_id(r, a, NULL), 0);       /* nothing twice */
+	send_range(r, 7, 7);
+	ck_assert_uint_eq(take_id(r, a, NULL), 7);
+	srv_client_release(r, a);
+	srv_registry_free(r);
+}
+END_TEST
+
+/* The history (4) is shorter than what was missed: the queue's old ones
+ * come first, then the history's, and the gap between is counted once.
+ * delivered + missed + dropped = every id above since. */
+START_TEST(resume_counts_what_is_gone_exactly)
+{
+	srv_registry *r = srv_registry_new(3, 10, 4);
+	srv_client *a = srv_registry_join(r, "a", SRV_CLIENT_POLL, NULL);
+	send_range(r, 1, 10);                 /* queue: 1 2 3; history: 7..10 */
+	ck_assert_int_eq(srv_client_resume(r, a, 0), 3);   /* 4, 5, 6 */
+	srv_gap gap;
+	ck_assert_uint_eq(take_id(r, a, &gap), 1);
+	ck_assert_int_eq(gap.missed, 3);
+	ck_assert_int_eq(gap.dropped, 0);
+	const uint64_t rest[] = { 2, 3, 7, 8, 9, 10 };
+	for (size_t i = 0; i < 6; i++) {
+		ck_assert_uint_eq(take_id(r, a, &gap), rest[i]);
+		ck_assert_int_eq(gap.missed + gap.dropped, 0);
+	}
+	/* Resuming again from an earlier id does not count the lost ones twice
+	 * (nor 2 and 3, delivered already): what the history holds comes again. */
+	ck_assert_int_eq(srv_client_resume(r, a, 1), 0);
+	ck_assert_uint_eq(take_id(r, a, &gap), 7);
+	ck_assert_int_eq(gap.missed, 0);
+	srv_registry_counts counts;
+	srv_registry_counts_get(r, &counts);
+	ck_assert_uint_eq(counts.missed, 3);
+	ck_assert_uint_eq(counts.last_id, 10);
+	ck_assert_uint_eq(counts.history, 4);
+	srv_client_release(r, a);
+	srv_registry_free(r);
+}
+END_TEST
+
+/* A client that did not exist when the messages were sent (new, or
+ * reaped) gets them from the history; an id from an earlier run of the
+ * server (above the last one given out) means everything is new. */
+START_TEST(resume_serves_a_new_client_from_the_history)
+{
+	srv_registry *r = srv_registry_new(3, 10, 100);
+	send_range(r, 1, 5);
+	srv_client *late = srv_registry_join(r, "late", SRV_CLIENT_POLL, NULL);
+	ck_assert_int_eq(srv_client_resume(r, late, 2), 0);
+	for (uint64_t id = 3; id <= 5; id++)
+		ck_assert_uint_eq(take_id(r, late, NULL), id);
+	srv_client *restarted = srv_registry_join(r, "restarted", SRV_CLIENT_POLL, NULL);
+	ck_assert_int_eq(srv_client_resume(r, restarted, 900), 0);
+	for (uint64_t id = 1; id <= 5; id++)
+		ck_assert_uint_eq(take_id(r, restarted, NULL), id);
+	ck_assert_uint_eq(take_id(r, restarted, NULL), 0);
+	srv_client_release(r, late);
+	srv_client_release(r, restarted);
+	srv_registry_free(r);
+}
+END_TEST
+
+/* A backlog message whose answer failed comes back first, with its gap. */
+START_TEST(resume_give_back_keeps_order)
+{
+	srv_registry *r = srv_registry_new(3, 10, 3);
+	srv_client *a = srv_registry_join(r, "a", SRV_CLIENT_POLL, NULL);
+	send_range(r, 1, 8);                  /* queue 1 2 3, history 6 7 8 */
+	ck_assert_int_eq(srv_client_resume(r, a, 0), 2);
+	srv_msg *m1, *m2;
+	srv_gap g1, g2;
+	ck_assert_int_eq(srv_client_take(r, a, 0, NULL, &m1, &g1), QUEUE_OK);
+	ck_assert_int_eq(srv_client_take(r, a, 0, NULL, &m2, &g2), QUEUE_OK);
+	srv_client_give_back(r, a, m2, g2);
+	srv_client_give_back(r, a, m1, g1);   /* in the other order */
+	srv_gap gap;
+	ck_assert_uint_eq(take_id(r, a, &gap), 1);
+	ck_assert_int_eq(gap.missed, 2);       /* the gap went back with it */
+	const uint64_t rest[] = { 2, 3, 6, 7, 8 };
+	for (size_t i = 0; i < 5; i++)
+		ck_assert_uint_eq(take_id(r, a, NULL), rest[i]);
+	srv_client_release(r, a);
+	srv_registry_free(r);
+}
+END_TEST
+
 Suite *
 registry_suite(void)
 {
@@ -373,6 +502,10 @@ registry_suite(void)
 	tcase_add_test(tc, max_clients_is_a_clear_error);
 	tcase_add_test(tc, idle_clients_are_reaped);
 	tcase_add_test(tc, shutdown_wakes_takers);
+	tcase_add_test(tc, resume_recovers_drops_from_the_history);
+	tcase_add_test(tc, resume_counts_what_is_gone_exactly);
+	tcase_add_test(tc, resume_serves_a_new_client_from_the_history);
+	tcase_add_test(tc, resume_give_back_keeps_order);
 	suite_add_tcase(s, tc);
 	return s;
 }

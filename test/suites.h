@@ -13,6 +13,7 @@ Suite *registry_suite(void);
 Suite *ws_suite(void);
 Suite *server_suite(void);
 Suite *wsserver_suite(void);
+Suite *sse_suite(void);
 Suite *stress_suite(void);
 
 #endif

@@ -1,0 +1,154 @@
+/*
+ * sse.c - GET /events: Server-Sent Events, the fourth way to push.
+ *
+ * DESIGN (thread-per-connection, as /get_msg): the connection's thread
+ * answers 200 text/event-stream, then loops exactly like a long poll that
+ * never answers "nothing": it blocks in its client's queue
+ * (srv_client_take), writes each message as one event -- "id: ID", the
+ * /get_msg JSON as "data:", a blank line -- and blocks again.  The browser's
+ * EventSource reconnects by itself after a cut and sends the last id it saw
+ * as Last-Event-ID: that is a resume (registry.h, srv_client_resume).
+ *
+ *   - The socket is parked at the watcher (watch.h) for the whole stream, so
+ *     a client that hangs up frees the thread at once.
+ *   - A comment line every --sse-heartbeat seconds (15 by default) keeps
+ *     proxies from closing a quiet stream, and finds a dead peer.
+ *   - SIGTERM shuts the queues down: the take returns at once and the stream
+ *     ends.  A write never waits past the stop (stop_fd is polled with it).
+ *   - A client that reads nothing fills its socket, then its bounded queue:
+ *     drops are counted as for anyone, and after SRV_SEND_TIMEOUT seconds of
+ *     no progress the stream is closed.  Nobody else waits for it: a
+ *     broadcast only puts into queues.
+ *
+ * The body has no Content-Length: it ends when the connection closes
+ * (RFC 9112 section 6.3), so the connection is not reused.
+ */
+#include "server/handlers.h"
+#include "server/util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <time.h>
+
+/* How long the browser waits before it reconnects, in milliseconds. */
+#define SSE_RETRY_MS 2000
+
+/*
+ * Writes all of b, waiting for the socket as needed, but never past the
+ * server's stop or SRV_SEND_TIMEOUT seconds without progress.
+ */
+static bool
+send_or_stop(srv_conn *c, const http_buf *b)
+{
+	size_t off = 0;
+	while (off < b->len) {
+		ssize_t n = send(c->fd, b->data + off, b->len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return false;
+		struct pollfd p[2] = { { .fd = c->fd, .events = POLLOUT },
+		                       { .fd = c->s->stop_fd, .events = POLLIN } };
+		int ready = poll(p, 2, SRV_SEND_TIMEOUT * 1000);
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready <= 0 || p[1].revents != 0)
+			return false;       /* no progress for too long, or stopping */
+	}
+	return true;
+}
+
+/* The head, the retry time and a first comment, in one write. */
+static bool
+start_stream(srv_conn *c, const char *name, long missed_at_start)
+{
+	char date[32];
+	http_date(time(NULL), date);
+	http_buf_printf(&c->out, "HTTP/1.1 200 OK\r\nServer: pushq\r\nDate: %s\r\n"
+	                "Content-Type: text/event-stream; charset=utf-8\r\n"
+	                "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n"
+	                "Connection: close\r\n\r\nretry: %d\n", date, SSE_RETRY_MS);
+	char comment[128];
+	snprintf(comment, sizeof(comment), "pushq stream for %s; %ld missed before it",
+	         name, missed_at_start);
+	http_sse_comment_append(&c->out, comment);
+	bool ok = !c->out.failed && send_or_stop(c, &c->out);
+	c->out.len = 0;
+	return ok;
+}
+
+/* One message as one event; gives it back if it cannot be written. */
+static bool
+send_event(srv_conn *c, srv_client *client, srv_msg *m, srv_gap gap, http_buf *scratch)
+{
+	char id[24];
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)m->id);
+	http_buf json = { 0 };
+	srv_msg_append_json(&json, m, &gap);
+	scratch->len = 0;
+	http_sse_event_append(scratch, id, json.data, json.len);
+	bool ok = !json.failed && !scratch->failed && send_or_stop(c, scratch);
+	http_buf_free(&json);
+	if (ok)
+		srv_msg_release(m);
+	else
+		srv_client_give_back(c->s->registry, client, m, gap);   /* not lost */
+	return ok;
+}
+
+static void
+stream(srv_conn *c, srv_client *client, const atomic_bool *hung_up)
+{
+	srv *s = c->s;
+	http_buf event = { 0 };
+	for (;;) {
+		srv_msg *m;
+		srv_gap gap;
+		queue_rc rc = srv_client_take(s->registry, client, s->cfg.sse_heartbeat, hung_up,
+		                              &m, &gap);
+		if (rc == QUEUE_OK) {
+			if (!send_event(c, client, m, gap, &event))
+				break;
+		} else if (rc == QUEUE_EMPTY) {
+			event.len = 0;
+			http_sse_comment_append(&event, "keep-alive");
+			if (!send_or_stop(c, &event))
+				break;
+		} else {
+			break;     /* shutdown, or the client hung up */
+		}
+	}
+	http_buf_free(&event);
+}
+
+void
+srv_sse_serve(srv_conn *c, const char *name, const uint64_t *since)
+{
+	srv *s = c->s;
+	srv_join_rc why;
+	srv_client *client = srv_registry_join(s->registry, name, SRV_CLIENT_SSE, &why);
+	if (client == NULL) {
+		srv_respond_status(c, why == SRV_JOIN_BAD_NAME ? 400 : 503, NULL);
+		return;
+	}
+	long missed = since != NULL ? srv_client_resume(s->registry, client, *since) : 0;
+	c->keep_alive = false;
+	c->taken_over = true;           /* the stream owns the connection now */
+	if (c->out.len > 0 && !srv_flush(c)) {
+		srv_client_release(s->registry, client);
+		return;
+	}
+	if (start_stream(c, name, missed)) {
+		const atomic_bool *hung_up = srv_watch_park(s->watch, c->fd, client);
+		stream(c, client, hung_up);
+		if (hung_up != NULL)
+			srv_watch_unpark(s->watch, c->fd);
+	}
+	srv_client_release(s->registry, client);
+}
