@@ -602,8 +602,9 @@ take_all_held(srv_client *c, size_t *n_out)
 	pthread_mutex_lock(&c->replay_lock);
 	size_t n = c->replay_len - c->replay_pos, cap = n + 16;
 	srv_msg **held = malloc(cap * sizeof(*held));
-	if (held != NULL) {
+	if (held != NULL && n > 0)
 		memcpy(held, c->replay + c->replay_pos, n * sizeof(*held));
+	if (held != NULL) {
 		c->replay_pos = c->replay_len;   /* moved, not released */
 		replay_clear(c);
 	}
