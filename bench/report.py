@@ -123,12 +123,12 @@ legend_y = top + 10
 for (mode, server), series in points.items():
     series.sort()
     color = colors.get(server, "#555")
-    dash = "" if mode == "lp" else ' stroke-dasharray="6 4"'
+    dash = {"lp": "", "ws": ' stroke-dasharray="6 4"', "sse": ' stroke-dasharray="2 3"'}.get(mode, "")
     coords = " ".join(f"{px(n):.1f},{py(p):.1f}" for n, p in series)
     svg.append(f'<polyline points="{coords}" fill="none" stroke="{color}" stroke-width="2"{dash}/>')
     for n, p in series:
         svg.append(f'<circle cx="{px(n):.1f}" cy="{py(p):.1f}" r="3.5" fill="{color}"/>')
-    label = f"{server} ({'long poll' if mode == 'lp' else 'WebSocket'})"
+    label = f"{server} ({ {'lp': 'long poll', 'ws': 'WebSocket', 'sse': 'SSE'}.get(mode, mode) })"
     svg.append(f'<line x1="{W - right + 12}" y1="{legend_y}" x2="{W - right + 36}" y2="{legend_y}" stroke="{color}" stroke-width="2"{dash}/>')
     svg.append(f'<text x="{W - right + 42}" y="{legend_y + 4}">{html.escape(label)}</text>')
     legend_y += 18

@@ -27,10 +27,11 @@ civetweb="$build/civetweb_peer"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 if [ "$mode" = quick ]; then
-	duration=5s; conc_list="50"; lp_list="100 1000"; ws_list="1000"; messages=20
+	duration=5s; conc_list="50"; lp_list="100 1000"; ws_list="1000"; sse_list="1000"; messages=20
 	django_lp_list="100"; ws_rate_n=1000; echo_s=2; listen_n=1000
 else
-	duration=10s; conc_list="50 200"; lp_list="100 1000 10000"; ws_list="100 1000 10000"; messages=40
+	duration=10s; conc_list="50 200"; lp_list="100 1000 10000"; ws_list="100 1000 10000"
+	sse_list="100 1000 10000"; messages=40
 	django_lp_list="100 1000"; ws_rate_n=1000; echo_s=5; listen_n=10000
 fi
 
@@ -264,6 +265,14 @@ for n in $ws_list; do
 		fi
 		stop_pid "$server_pid"
 	done
+done
+
+# 5a. Server-Sent Events: the same fan-out as a stream (messages by POST)
+echo "5a. Server-Sent Events fan-out, one message at a time"
+for n in $sse_list; do
+	start_pushq_server
+	fanout_run "SSE fan-out N=$n" pushq sse "$port" "$n" "$messages" 0 "$server_pid"
+	stop_pid "$server_pid"
 done
 
 # 5b. what a sender waits for when its message goes to many WebSocket clients:

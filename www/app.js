@@ -9,7 +9,7 @@
 const TEXTS = {
   en: {
     'nav.home': 'Map', 'nav.ajax': 'AJAX', 'nav.short': 'Short polling', 'nav.long': 'Long polling',
-    'nav.ws': 'WebSocket', 'nav.compare': 'Compare', 'nav.queues': 'Queues',
+    'nav.ws': 'WebSocket', 'nav.sse': 'SSE', 'nav.compare': 'Compare', 'nav.queues': 'Queues',
     'lang.switch': '中文',
 
     'home.title': 'How a server pushes messages to a browser',
@@ -61,8 +61,8 @@ const TEXTS = {
     'lab.step2.16': '126 → the length is the next 2 bytes: {n}.', 'lab.step2.64': '127 → the length is the next 8 bytes: {n}.',
     'lab.step3': 'The next 4 bytes are the mask: {mask}.', 'lab.step4': 'XOR byte i with mask[i % 4]: {bytes}', 'lab.step5': 'As UTF-8 text: “{text}”',
 
-    'cmp.title': 'Three techniques, one message stream',
-    'cmp.lead': 'Start it: this page joins as three clients — one short-polling, one long-polling, one on a WebSocket — and sends a message every 2 seconds. Each column counts requests, bytes and how late each message arrived.',
+    'cmp.title': 'Four techniques, one message stream',
+    'cmp.lead': 'Start it: this page joins as four clients — one short-polling, one long-polling, one on a WebSocket, one on a Server-Sent Events stream — and sends a message every 2 seconds. Each column counts requests, bytes and how late each message arrived.',
     'cmp.start': 'Start', 'cmp.stop': 'Stop', 'cmp.short': 'Short polling (every 3 s)', 'cmp.long': 'Long polling', 'cmp.ws': 'WebSocket',
     'cmp.requests': 'requests', 'cmp.bytes': 'bytes received', 'cmp.delay': 'average delay', 'cmp.chart': 'Delay of each message (ms)',
 
@@ -72,10 +72,23 @@ const TEXTS = {
     'q.none': 'No clients yet. Open the long-polling or WebSocket chat in another tab.',
     'q.summary': '{clients} clients · {open} open connections · {threads} threads · {sent} sent · {delivered} delivered · {dropped} missed',
     'q.yes': 'yes', 'q.no': 'no',
+    'chat.missed': 'lost for good (older than the history)',
+    'chat.resumed': 'resumed after #{id}: {n} caught up',
+    'long.resume': 'back after an error: asking for everything after #{id}',
+
+    'sse.title': 'Server-Sent Events: a stream the browser keeps open',
+    'sse.lead': 'GET /events answers 200 text/event-stream and never ends: each message comes down as an event (id: and data: lines, then a blank line). On the server one thread blocks on your queue between events, exactly like a long poll that never says “nothing”. If the connection drops, the browser reconnects by itself and sends the last id it saw as Last-Event-ID: the server replays what you missed from its history.',
+    'sse.state.connecting': 'connecting…', 'sse.state.open': 'streaming', 'sse.state.lost': 'connection lost — the browser reconnects by itself (retry: 2000 ms)',
+    'sse.raw': 'The stream as it arrives', 'sse.raw.p': 'Each event rebuilt from the fields the browser parsed (the same bytes the server wrote). Heartbeat comments (“: keep-alive”) are not shown to pages.',
+    'sse.reconnect': 'Reconnects', 'sse.reconnect.none': 'No reconnect yet. Stop the server for a moment, or close the connection, and watch the browser come back with Last-Event-ID.',
+    'sse.reconnect.item': 'reconnected with Last-Event-ID: {id} — {n} message(s) sent meanwhile replayed (from its queue or the history)',
+    'sse.reconnect.missed': ', {k} lost for good',
+    'sse.replayed': 'replayed',
+    'cmp.sse': 'Server-Sent Events',
   },
   zh: {
     'nav.home': '导览', 'nav.ajax': 'AJAX', 'nav.short': '短轮询', 'nav.long': '长轮询',
-    'nav.ws': 'WebSocket', 'nav.compare': '对比', 'nav.queues': '队列',
+    'nav.ws': 'WebSocket', 'nav.sse': 'SSE', 'nav.compare': '对比', 'nav.queues': '队列',
     'lang.switch': 'English',
 
     'home.title': '服务端如何主动给浏览器推送消息',
@@ -127,8 +140,8 @@ const TEXTS = {
     'lab.step2.16': '126 → 长度是后面 2 个字节：{n}。', 'lab.step2.64': '127 → 长度是后面 8 个字节：{n}。',
     'lab.step3': '再后面 4 个字节是掩码：{mask}。', 'lab.step4': '第 i 个字节与 mask[i % 4] 异或：{bytes}', 'lab.step5': '按 UTF-8 解码：“{text}”',
 
-    'cmp.title': '三种技术，同一串消息',
-    'cmp.lead': '点开始：这个页面以三个客户端的身份加入——一个短轮询、一个长轮询、一个 WebSocket——并每 2 秒发一条消息。每一栏统计请求数、字节数和每条消息晚到了多久。',
+    'cmp.title': '四种技术，同一串消息',
+    'cmp.lead': '点开始：这个页面以四个客户端的身份加入——一个短轮询、一个长轮询、一个 WebSocket、一个 Server-Sent Events 流——并每 2 秒发一条消息。每一栏统计请求数、字节数和每条消息晚到了多久。',
     'cmp.start': '开始', 'cmp.stop': '停止', 'cmp.short': '短轮询（每 3 秒）', 'cmp.long': '长轮询', 'cmp.ws': 'WebSocket',
     'cmp.requests': '次请求', 'cmp.bytes': '收到的字节', 'cmp.delay': '平均延迟', 'cmp.chart': '每条消息的延迟（毫秒）',
 
@@ -138,6 +151,19 @@ const TEXTS = {
     'q.none': '还没有客户端。在另一个标签页打开长轮询或 WebSocket 聊天。',
     'q.summary': '{clients} 个客户端 · {open} 个打开的连接 · {threads} 个线程 · 已发送 {sent} · 已投递 {delivered} · 错过 {dropped}',
     'q.yes': '是', 'q.no': '否',
+    'chat.missed': '条永久丢失（早于历史记录）',
+    'chat.resumed': '从 #{id} 之后续上：补回 {n} 条',
+    'long.resume': '出错后恢复：请求 #{id} 之后的所有消息',
+
+    'sse.title': 'Server-Sent Events：浏览器一直开着的流',
+    'sse.lead': 'GET /events 回答 200 text/event-stream，而且永不结束：每条消息作为一个事件推下来（id: 行和 data: 行，然后一个空行）。服务器上有一个线程在两个事件之间阻塞在你的队列上，就像一个从不回答“没有消息”的长轮询。连接断了，浏览器会自己重连，并把看到的最后一个 id 放在 Last-Event-ID 里发回：服务器从历史记录里补发你错过的消息。',
+    'sse.state.connecting': '连接中…', 'sse.state.open': '正在接收', 'sse.state.lost': '连接断了——浏览器会自己重连（retry: 2000 毫秒）',
+    'sse.raw': '到达的原始流', 'sse.raw.p': '每个事件按浏览器解析出的字段还原（正是服务器写出的字节）。心跳注释（“: keep-alive”）不会交给页面。',
+    'sse.reconnect': '重连', 'sse.reconnect.none': '还没有重连过。让服务器停一会儿，或者断开连接，看浏览器带着 Last-Event-ID 回来。',
+    'sse.reconnect.item': '带着 Last-Event-ID: {id} 重连——补发了断开期间的 {n} 条（来自它的队列或历史记录）',
+    'sse.reconnect.missed': '，{k} 条永久丢失',
+    'sse.replayed': '补发',
+    'cmp.sse': 'Server-Sent Events',
   },
 };
 
@@ -173,7 +199,7 @@ function switchLang() {
 // ------------------------------------------------------------------ header
 const PAGES = [
   ['/', 'nav.home'], ['/ab_dy', 'nav.ajax'], ['/polling.html', 'nav.short'],
-  ['/ab_b1', 'nav.long'], ['/ws.html', 'nav.ws'], ['/compare.html', 'nav.compare'],
+  ['/ab_b1', 'nav.long'], ['/ws.html', 'nav.ws'], ['/sse.html', 'nav.sse'], ['/compare.html', 'nav.compare'],
   ['/queues.html', 'nav.queues'],
 ];
 

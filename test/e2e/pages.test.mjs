@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer, connect } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -213,16 +214,87 @@ test('the chats recover after the server restarts', async () => {
   await ws.context().close();
 });
 
-test('the compare page measures all three techniques', async () => {
+// A TCP proxy in front of the server, so that a test can cut the browser's
+// connections the way a server or a network would, without touching pushq.
+function startProxy(targetPort) {
+  const pairs = new Set();
+  const proxy = createServer((client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    const pair = { client, upstream };
+    pairs.add(pair);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const drop = () => { client.destroy(); upstream.destroy(); pairs.delete(pair); };
+    client.on('error', drop); upstream.on('error', drop);
+    client.on('close', drop); upstream.on('close', drop);
+  });
+  return new Promise((resolve) => proxy.listen(0, '127.0.0.1', () => resolve({
+    base: 'http://127.0.0.1:' + proxy.address().port,
+    cutAll: () => { for (const { client, upstream } of [...pairs]) { client.destroy(); upstream.destroy(); } },
+    close: () => new Promise((done) => { for (const p of pairs) { p.client.destroy(); p.upstream.destroy(); } proxy.close(done); }),
+  })));
+}
+
+test('an EventSource reconnects by itself and gets every message exactly once', async (t) => {
+  const proxy = await startProxy(server.port);
+  t.after(() => proxy.close());                 // even when an assertion fails
+  const page = await newPage();
+  await page.goto(proxy.base + '/sse.html?name=cutme');
+  await page.locator('#state.ok').waitFor({ timeout: WAIT });
+  await postMessage('before one');
+  await postMessage('before two');
+  await waitForMessage(page, 'before two');
+  const lastBefore = (await page.locator('#content li .id').last().textContent()).replace(/^#(\d+).*/, '$1');
+
+  proxy.cutAll();                               // the connection dies under the browser
+  await page.locator('#state.bad').waitFor({ timeout: WAIT });
+  const during = ['during one', 'during two', 'during three'];
+  for (const text of during) await postMessage(text);   // straight to the server
+  await waitForMessage(page, 'during three');            // the browser came back by itself
+  await page.locator('#state.ok').waitFor({ timeout: WAIT });
+  await postMessage('after');
+  await waitForMessage(page, 'after');
+
+  assert.deepEqual(await messageTexts(page), ['before one', 'before two', ...during, 'after']);
+  const reconnects = await page.textContent('#reconnects');
+  assert.ok(reconnects.includes('Last-Event-ID: ' + lastBefore + ' '), `${reconnects} (last before the cut: ${lastBefore})`);
+  assert.match(reconnects, /— 3 message\(s\) sent meanwhile replayed/);
+  assert.match(await page.textContent('#raw'), /id: \d+\ndata: \{"status":true,"msg":"after"/);
+  await shot(page, 'sse-reconnected-en.png');
+  await page.context().close();
+});
+
+test('the long-poll and WebSocket chats resume with since after a cut', async (t) => {
+  const proxy = await startProxy(server.port);
+  t.after(() => proxy.close());
+  const poll = await newPage();
+  const ws = await newPage();
+  await poll.goto(proxy.base + '/ab_b1?name=resumer');
+  await ws.goto(proxy.base + '/ws.html?name=resumer-ws');
+  await ws.locator('#state.ok').waitFor({ timeout: WAIT });
+  await postMessage('first');
+  await waitForMessage(poll, 'first');
+  await waitForMessage(ws, 'first');
+  proxy.cutAll();
+  await ws.locator('#state.bad').waitFor({ timeout: WAIT });
+  for (const text of ['gap one', 'gap two']) await postMessage(text);
+  await waitForMessage(poll, 'gap two');
+  await waitForMessage(ws, 'gap two');
+  for (const page of [poll, ws])
+    assert.deepEqual(await messageTexts(page), ['first', 'gap one', 'gap two']);
+  for (const page of [poll, ws]) await page.context().close();
+});
+
+test('the compare page measures all four techniques', async () => {
   const page = await newPage();
   await page.goto(server.base + '/compare.html');
   await page.click('#toggle');
   // Three messages (6 s): each technique has drawn a delay for every one.
-  await page.waitForFunction(() => document.querySelectorAll('#chart circle').length >= 9, null,
+  await page.waitForFunction(() => document.querySelectorAll('#chart circle').length >= 12, null,
     { timeout: 20_000 });
-  for (const id of ['short', 'long', 'ws'])
+  for (const id of ['short', 'long', 'ws', 'sse'])
     assert.match(await page.textContent(`#col-${id} .delay`), /^\d+ ms$/);
-  assert.equal(await page.locator('#chart polyline').count(), 3);
+  assert.equal(await page.locator('#chart polyline').count(), 4);
   await shot(page, 'compare-running-en.png');
   await page.click('#toggle');
   await page.context().close();
@@ -230,7 +302,8 @@ test('the compare page measures all three techniques', async () => {
 
 test('every page reads in both languages', async () => {
   const pages = { '/': 'index', '/ab_dy': 'ab_dy', '/polling.html?name=lang': 'polling',
-    '/ab_b1?name=lang': 'ab_b1', '/ws.html?name=lang': 'ws', '/compare.html': 'compare',
+    '/ab_b1?name=lang': 'ab_b1', '/ws.html?name=lang': 'ws', '/sse.html?name=lang': 'sse',
+    '/compare.html': 'compare',
     '/queues.html': 'queues' };
   for (const lang of ['en', 'zh']) {
     const page = await newPage(lang);
