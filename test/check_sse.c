@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static tu_server server;
@@ -362,17 +361,8 @@ END_TEST
 START_TEST(sse_python_client)
 {
 	server = tu_server_start(NULL);
-	char port[16];
-	snprintf(port, sizeof(port), "%d", server.port);
-	pid_t pid = fork();
-	if (pid == 0) {
-		execl("/usr/bin/python3", "python3", "test/sse_client.py", port, (char *)NULL);
-		_exit(127);
-	}
-	int status;
-	waitpid(pid, &status, 0);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	              "test/sse_client.py failed (exit %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	int status = tu_run_python("test/sse_client.py", server.port);
+	ck_assert_msg(status == 0, "test/sse_client.py failed (exit %d)", status);
 	stop();
 }
 END_TEST

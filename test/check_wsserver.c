@@ -267,19 +267,9 @@ END_TEST
 START_TEST(interop_python_websockets)
 {
 	server = tu_server_start((const char *[]){ "--max-body", "2097152", NULL });
-	char port[16];
-	snprintf(port, sizeof(port), "%d", server.port);
-	pid_t pid = fork();
-	if (pid == 0) {
-		/* Debian's python3, where python3-websockets is installed. */
-		execl("/usr/bin/python3", "python3", "test/ws_interop.py", port, (char *)NULL);
-		_exit(127);
-	}
-	int status;
-	waitpid(pid, &status, 0);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	              "test/ws_interop.py failed (exit %d); is python3-websockets installed?",
-	              WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	int status = tu_run_python("test/ws_interop.py", server.port);
+	ck_assert_msg(status == 0, "test/ws_interop.py failed (exit %d); is python3-websockets installed?",
+	              status);
 	stop();
 }
 END_TEST

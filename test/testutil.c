@@ -164,6 +164,22 @@ tu_run_pushq(const char *const *args, char *err, size_t errlen)
 }
 
 int
+tu_run_python(const char *script, int port)
+{
+	char port_text[16];
+	snprintf(port_text, sizeof(port_text), "%d", port);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl("/usr/bin/python3", "python3", script, port_text, (char *)NULL);
+		_exit(127);
+	}
+	int status;
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int
 tu_connect(int port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);

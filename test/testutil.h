@@ -48,6 +48,11 @@ int tu_server_stop(tu_server *s, double seconds);
  * status and puts the first line of its stderr in err[errlen]. */
 int tu_run_pushq(const char *const *args, char *err, size_t errlen);
 
+/* Runs Debian's /usr/bin/python3 (where python3-websockets is installed,
+ * whatever python3 is first on PATH) on `script` with the port as its one
+ * argument, to its end; returns its exit status (-1 if it did not exit). */
+int tu_run_python(const char *script, int port);
+
 /* A TCP connection to 127.0.0.1:port, with a 20 s receive timeout. */
 int tu_connect(int port);
 
