@@ -39,10 +39,12 @@ CHECK_CFLAGS = $(shell pkg-config --cflags check)
 CHECK_LIBS   = $(shell pkg-config --libs check)
 CRYPTO_CFLAGS = $(shell pkg-config --cflags libcrypto)
 CRYPTO_LIBS   = $(shell pkg-config --libs libcrypto)
+HIREDIS_CFLAGS = $(shell pkg-config --cflags hiredis)
+HIREDIS_LIBS   = $(shell pkg-config --libs hiredis)
 
-ALL_CFLAGS  = $(STD) $(OPT) -g $(WARN) $(SAN) -pthread -MMD -MP -I. $(CRYPTO_CFLAGS) $(CFLAGS)
+ALL_CFLAGS  = $(STD) $(OPT) -g $(WARN) $(SAN) -pthread -MMD -MP -I. $(CRYPTO_CFLAGS) $(HIREDIS_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN) -pthread $(LDFLAGS)
-LIBS        = $(CRYPTO_LIBS) -lm
+LIBS        = $(CRYPTO_LIBS) $(HIREDIS_LIBS) -lm
 
 # The server's modules, shared by the server binary, the tests and benchmarks.
 LIB_SRC  = $(wildcard queue/*.c http/*.c) $(filter-out server/main.c,$(wildcard server/*.c))
@@ -112,7 +114,7 @@ define need
 endef
 
 deps-server:
-	$(call need,pkg-config libssl-dev,command -v pkg-config && pkg-config --exists libcrypto)
+	$(call need,pkg-config libssl-dev libhiredis-dev,command -v pkg-config && pkg-config --exists libcrypto hiredis)
 
 deps-test: deps-server
 	$(call need,check python3 python3-websockets,pkg-config --exists check && /usr/bin/python3 -c 'import websockets')

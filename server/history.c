@@ -1,9 +1,9 @@
 /*
  * history.c - a ring of the last N messages (see history.h).
  *
- * The ring holds consecutive ids, so the message with id X sits X - oldest
- * places after the oldest one: finding where a resume starts is arithmetic,
- * not a search.
+ * Ids in the ring increase from the oldest to the newest (one process gives
+ * them out in order; a Redis stream too, though it may skip some), so where
+ * a resume starts is found by binary search.
  */
 #include "server/history.h"
 
@@ -64,10 +64,16 @@ srv_history_after(const srv_history *h, uint64_t since, srv_msg **out, size_t ma
 	*oldest_out = 0;
 	if (h->count == 0)
 		return 0;
-	uint64_t oldest = h->ring[h->start]->id;
-	*oldest_out = oldest;
-	size_t skip = since >= oldest ? (size_t)(since - oldest + 1) : 0;
-	size_t n = 0;
+	*oldest_out = h->ring[h->start]->id;
+	size_t lo = 0, hi = h->count;         /* the first position with id > since */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (h->ring[(h->start + mid) % h->capacity]->id <= since)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t skip = lo, n = 0;
 	for (size_t i = skip; i < h->count && n < max; i++) {
 		srv_msg *m = h->ring[(h->start + i) % h->capacity];
 		atomic_fetch_add(&m->refs, 1);

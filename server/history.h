@@ -13,8 +13,8 @@
  * the history holds one reference to each message it keeps.
  *
  * Thread-safety: none of its own.  The registry calls it only under its
- * `send` lock, which also orders the broadcasts, so the history always
- * holds a gap-free run of ids.
+ * `send` lock, which also orders the broadcasts, so ids in the history
+ * always increase.
  */
 #ifndef PUSHQ_HISTORY_H
 #define PUSHQ_HISTORY_H
@@ -33,7 +33,7 @@ srv_history *srv_history_new(size_t capacity);
 /* Releases every message held, and the history. */
 void srv_history_free(srv_history *h);
 
-/* Appends m (its id must be one more than the last one appended), taking a
+/* Appends m (its id must be above the last one appended), taking a
  * reference to it; the oldest message goes when the history is full. */
 void srv_history_append(srv_history *h, srv_msg *m);
 

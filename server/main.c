@@ -6,6 +6,7 @@
  * cannot start, 2 for bad usage.
  */
 #include "http/ws.h"
+#include "server/bridge.h"
 #include "server/server.h"
 #include "server/util.h"
 
@@ -40,13 +41,16 @@ static const char usage_text[] =
 	"      --max-clients N     registered clients at most (default 100000)\n"
 	"      --history N         last messages kept for clients that resume (default 1000)\n"
 	"      --sse-heartbeat S   comment line on a quiet /events stream, seconds (default 15)\n"
+	"      --redis URL         share the room with other nodes: redis://HOST:PORT[/DB]\n"
+	"      --redis-key NAME    the room's Redis stream (default pushq:room)\n"
+	"      --redis-history N   entries the stream keeps, MAXLEN ~ N (default 10000)\n"
 	"      --max-body BYTES    largest request body / WebSocket message (default 65536)\n"
 	"      --log LEVEL         error, warn, info or debug (default info)\n"
 	"  -h, --help              print this help and exit\n"
 	"      --version           print the version and exit\n";
 
 enum { OPT_WWW = 256, OPT_POLL_TIMEOUT, OPT_QUEUE_SIZE, OPT_CLIENT_TTL,
-       OPT_MAX_CONNS, OPT_MAX_CLIENTS, OPT_HISTORY, OPT_SSE_HEARTBEAT, OPT_MAX_BODY, OPT_LOG, OPT_VERSION };
+       OPT_MAX_CONNS, OPT_MAX_CLIENTS, OPT_HISTORY, OPT_SSE_HEARTBEAT, OPT_REDIS, OPT_REDIS_KEY, OPT_REDIS_HISTORY, OPT_MAX_BODY, OPT_LOG, OPT_VERSION };
 
 static const struct option long_options[] = {
 	{ "host", required_argument, NULL, 'H' },
@@ -59,6 +63,9 @@ static const struct option long_options[] = {
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "history", required_argument, NULL, OPT_HISTORY },
 	{ "sse-heartbeat", required_argument, NULL, OPT_SSE_HEARTBEAT },
+	{ "redis", required_argument, NULL, OPT_REDIS },
+	{ "redis-key", required_argument, NULL, OPT_REDIS_KEY },
+	{ "redis-history", required_argument, NULL, OPT_REDIS_HISTORY },
 	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "help", no_argument, NULL, 'h' },
@@ -109,6 +116,7 @@ parse_options(int argc, char **argv, srv_config *cfg)
 	*cfg = (srv_config){ .host = "127.0.0.1", .port = 8000, .poll_timeout = 10,
 	                     .queue_size = 1000, .client_ttl = 60, .max_conns = 10000,
 	                     .max_clients = 100000, .history = 1000, .sse_heartbeat = 15,
+	                     .redis_key = "pushq:room", .redis_history = 10000,
 	                     .max_body = 65536 };
 	snprintf(cfg->www, sizeof(cfg->www), "%s", SRV_DEFAULT_WWW);
 	opterr = 0;
@@ -143,6 +151,23 @@ parse_options(int argc, char **argv, srv_config *cfg)
 			break;
 		case OPT_HISTORY:
 			cfg->history = parse_long("--history", optarg, 0, 10000000);
+			break;
+		case OPT_REDIS: {
+			char host[256], err[600];
+			int port, db;
+			if (strlen(optarg) >= sizeof(cfg->redis_url) ||
+			    !srv_bridge_parse_url(optarg, host, sizeof(host), &port, &db, err, sizeof(err)))
+				usage_error("%s", strlen(optarg) >= sizeof(cfg->redis_url) ? "--redis: too long" : err);
+			snprintf(cfg->redis_url, sizeof(cfg->redis_url), "%s", optarg);
+			break;
+		}
+		case OPT_REDIS_KEY:
+			if (optarg[0] == '\0' || strlen(optarg) >= sizeof(cfg->redis_key))
+				usage_error("--redis-key wants a name of 1 to %zu bytes", sizeof(cfg->redis_key) - 1);
+			snprintf(cfg->redis_key, sizeof(cfg->redis_key), "%s", optarg);
+			break;
+		case OPT_REDIS_HISTORY:
+			cfg->redis_history = parse_long("--redis-history", optarg, 1, 100000000);
 			break;
 		case OPT_SSE_HEARTBEAT:
 			cfg->sse_heartbeat = parse_seconds("--sse-heartbeat", optarg, 0.01, 86400);
@@ -217,10 +242,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "pushq: cannot start: %s\n", err);
 		return 1;
 	}
-	pthread_t acceptor, reaper, watcher;
+	pthread_t acceptor, reaper, watcher, bridge;
 	if (pthread_create(&acceptor, NULL, srv_accept_main, &server) != 0 ||
 	    pthread_create(&reaper, NULL, srv_reaper_main, &server) != 0 ||
-	    pthread_create(&watcher, NULL, srv_watch_main, server.watch) != 0) {
+	    pthread_create(&watcher, NULL, srv_watch_main, server.watch) != 0 ||
+	    (server.bridge != NULL &&
+	     pthread_create(&bridge, NULL, srv_bridge_main, server.bridge) != 0)) {
 		fprintf(stderr, "pushq: cannot start: no threads\n");
 		return 1;
 	}
@@ -238,6 +265,8 @@ main(int argc, char **argv)
 	pthread_join(acceptor, NULL);
 	pthread_join(reaper, NULL);
 	pthread_join(watcher, NULL);
+	if (server.bridge != NULL)
+		pthread_join(bridge, NULL);
 	if (all_closed)
 		srv_close(&server);
 	else

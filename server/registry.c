@@ -422,12 +422,29 @@ push_to(srv_client *c)
 	pthread_mutex_unlock(&c->push_lock);
 }
 
-bool
-srv_registry_broadcast(srv_registry *r, const char *from, const char *text,
-                       size_t text_len, uint64_t *id_out)
+/* Every client missed `gap` ids that will never come (a Redis stream
+ * trimmed them before this node read them): count them as drops.  Caller
+ * holds r->send and r->table. */
+static void
+count_gap(srv_registry *r, uint64_t gap)
 {
-	pthread_mutex_lock(&r->send);
-	uint64_t id = r->next_id;
+	for (size_t i = 0; i < r->bucket_count; i++) {
+		for (srv_client *c = r->buckets[i]; c != NULL; c = c->next) {
+			atomic_fetch_add(&c->dropped_unreported, (long)gap);
+			atomic_fetch_add(&c->dropped_total, (long)gap);
+			atomic_fetch_add(&r->dropped, gap);
+		}
+	}
+}
+
+/*
+ * The broadcast itself, as message `id` (>= r->next_id).  Caller holds
+ * r->send, which this lets go.
+ */
+static bool
+broadcast_as(srv_registry *r, uint64_t id, const char *from, const char *text,
+             size_t text_len)
+{
 	srv_msg *m = msg_new(id, from, text, text_len);
 	pthread_rwlock_rdlock(&r->table);
 	srv_client **pushes = m == NULL ? NULL
@@ -438,7 +455,9 @@ srv_registry_broadcast(srv_registry *r, const char *from, const char *text,
 		free(m);
 		return false;        /* out of memory: nothing was sent */
 	}
-	r->next_id++;
+	if (id > r->next_id)
+		count_gap(r, id - r->next_id);
+	r->next_id = id + 1;
 	/*
 	 * References: one per queue the message goes into, and one for us while
 	 * we work.  Counting each put as it happens would cost an atomic per
@@ -464,9 +483,41 @@ srv_registry_broadcast(srv_registry *r, const char *from, const char *text,
 		atomic_fetch_sub(&pushes[i]->refs, 1);
 	}
 	free(pushes);
+	return true;
+}
+
+bool
+srv_registry_broadcast(srv_registry *r, const char *from, const char *text,
+                       size_t text_len, uint64_t *id_out)
+{
+	pthread_mutex_lock(&r->send);
+	uint64_t id = r->next_id;
+	if (!broadcast_as(r, id, from, text, text_len))
+		return false;
 	if (id_out != NULL)
 		*id_out = id;
 	return true;
+}
+
+bool
+srv_registry_deliver(srv_registry *r, uint64_t id, const char *from, const char *text,
+                     size_t text_len)
+{
+	pthread_mutex_lock(&r->send);
+	if (id < r->next_id) {
+		pthread_mutex_unlock(&r->send);
+		return true;         /* delivered already */
+	}
+	return broadcast_as(r, id, from, text, text_len);
+}
+
+void
+srv_registry_start_after(srv_registry *r, uint64_t last_id)
+{
+	pthread_mutex_lock(&r->send);
+	if (last_id >= r->next_id)
+		r->next_id = last_id + 1;
+	pthread_mutex_unlock(&r->send);
 }
 
 void

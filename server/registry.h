@@ -147,6 +147,19 @@ void srv_client_give_back(srv_registry *r, srv_client *c, srv_msg *m,
                           srv_gap gap);
 
 /*
+ * The same for a message whose id was given elsewhere (a Redis stream,
+ * bridge.h): ids must come in increasing order; one not above the last is
+ * ignored (delivered already), and ids skipped on the way are counted as
+ * drops for every client.  False when out of memory.
+ */
+bool srv_registry_deliver(srv_registry *r, uint64_t id, const char *from,
+                          const char *text, size_t text_len);
+
+/* The next message is numbered after last_id (a node that joins a stream
+ * where ids are already given out).  No effect if it is behind. */
+void srv_registry_start_after(srv_registry *r, uint64_t last_id);
+
+/*
  * A pusher: how a broadcast reaches a client that is not waiting in
  * srv_client_take but has a socket of its own to write to (a WebSocket).
  * After a broadcast has put its message into every queue, it calls, from

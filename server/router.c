@@ -9,6 +9,7 @@
  * Django URLs did; anything that is no API path is a file under --www.
  */
 #include "http/ws.h"
+#include "server/bridge.h"
 #include "server/handlers.h"
 #include "server/util.h"
 
@@ -148,6 +149,20 @@ view_ab_b1(srv_conn *c, const http_request *req)
 	srv_serve_file(c, "ab_b1.html");
 }
 
+/* The answer to a send: "ok", or why not (nothing was sent then). */
+static void
+respond_sent(srv_conn *c, srv_send_rc rc)
+{
+	if (rc == SRV_SENT) {
+		respond_text(c, 200, "ok");
+	} else if (rc == SRV_SEND_UNAVAILABLE) {
+		const char *json = "{\"status\":false,\"error\":\"redis unavailable\"}";
+		srv_respond(c, 503, "application/json", json, strlen(json), "Retry-After: 1\r\n");
+	} else {
+		respond_text(c, 500, "out of memory\n");
+	}
+}
+
 static void
 view_send_msg(srv_conn *c, const http_request *req)
 {
@@ -164,11 +179,8 @@ view_send_msg(srv_conn *c, const http_request *req)
 		respond_text(c, 400, "bad form body: invalid %-escape or name too long\n");
 	else if (len <= 0)
 		respond_text(c, 400, "missing content\n");
-	else if (!srv_registry_broadcast(c->s->registry, from_found > 0 ? from : "",
-	                                 content, (size_t)len, NULL))
-		respond_text(c, 500, "out of memory\n");
 	else
-		respond_text(c, 200, "ok");
+		respond_sent(c, srv_send_message(c->s, from_found > 0 ? from : "", content, (size_t)len, NULL));
 	free(content);
 }
 
@@ -346,6 +358,8 @@ view_stats(srv_conn *c, const http_request *req)
 	                (unsigned long long)counts.last_id, counts.history, s->cfg.history,
 	                s->cfg.queue_size, s->cfg.poll_timeout, counts.clients);
 	srv_registry_clients_json(s->registry, &json);
+	http_buf_puts(&json, ",\"redis\":");
+	srv_bridge_stats_json(s, &json);
 	http_buf_puts(&json, "}");
 	srv_respond_json(c, 200, &json);
 	http_buf_free(&json);

@@ -2,6 +2,7 @@
  * server.c - open the server, accept connections, reap idle clients, stop.
  * (The threads and the stop sequence are described in server.h.)
  */
+#include "server/bridge.h"
 #include "server/conn.h"
 #include "server/util.h"
 
@@ -130,6 +131,10 @@ srv_open(srv *s, const srv_config *cfg, char *err, size_t errlen)
 	if (s->stop_fd < 0 || s->registry == NULL || s->watch == NULL) {
 		srv_close(s);
 		return set_error(err, errlen, "out of resources at start");
+	}
+	if (cfg->redis_url[0] != '\0' && (s->bridge = srv_bridge_new(s)) == NULL) {
+		srv_close(s);
+		return set_error(err, errlen, "out of memory at start");
 	}
 	return 0;
 }
@@ -284,6 +289,7 @@ srv_close(srv *s)
 		close(s->stop_fd);
 	if (s->www_fd >= 0)
 		close(s->www_fd);
+	srv_bridge_free(s->bridge);
 	srv_registry_free(s->registry);
 	srv_watch_free(s->watch);
 	pthread_attr_destroy(&s->thread_attr);
@@ -293,4 +299,5 @@ srv_close(srv *s)
 	s->listen_fd = s->stop_fd = s->www_fd = -1;
 	s->registry = NULL;
 	s->watch = NULL;
+	s->bridge = NULL;
 }

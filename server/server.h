@@ -9,6 +9,8 @@
  *                    each (srv_conn_main), or answers 503 over --max-conns;
  *   reaper thread    forgets clients idle past --client-ttl;
  *   watcher thread   notices a waiting long poll's client hang up (watch.h);
+ *   bridge thread    with --redis: reads the room's stream into the local
+ *                    queues (bridge.h);
  *   connection       reads requests, answers them in order; a /get_msg
  *   threads          blocks the thread in its client's queue (the design
  *                    card's heart); a WebSocket keeps its thread.
@@ -63,9 +65,14 @@ typedef struct {
 	long max_conns;
 	long max_clients;
 	long history;                 /* messages kept for resumes */
+	char redis_url[512];          /* --redis, or "" for one node alone */
+	char redis_key[256];          /* --redis-key: the room's stream */
+	long redis_history;           /* --redis-history: MAXLEN ~ of the stream */
 	double sse_heartbeat;         /* seconds between comments on a quiet stream */
 	size_t max_body;
 } srv_config;
+
+typedef struct srv_bridge srv_bridge;   /* bridge.h: the Redis link */
 
 typedef struct {
 	srv_config cfg;
@@ -75,6 +82,7 @@ typedef struct {
 	int port;                     /* the real port (--port 0) */
 	srv_registry *registry;
 	srv_watch *watch;             /* hang-ups of waiting long polls */
+	srv_bridge *bridge;           /* with --redis: the room is a Redis stream */
 	double started;               /* srv_monotonic() at start */
 	pthread_attr_t thread_attr;   /* detached, SRV_THREAD_STACK */
 	pthread_attr_t thread_attr_joinable; /* the same, joinable (WebSocket writers) */

@@ -39,6 +39,7 @@
  * is sent nothing else is: messages still queued stay for a reconnect.
  */
 #include "http/ws.h"
+#include "server/bridge.h"
 #include "server/handlers.h"
 #include "server/util.h"
 
@@ -379,12 +380,18 @@ handle_event(ws_session *ws, ws_result r, const ws_event *ev)
 			send_close(ws, WS_CLOSE_UNSUPPORTED);   /* the chat is text */
 			return false;
 		}
-		if (!srv_registry_broadcast(ws->s->registry, srv_client_name(ws->client),
-		                            (const char *)ev->data, ev->len, NULL)) {
+		switch (srv_send_message(ws->s, srv_client_name(ws->client), (const char *)ev->data,
+		                         ev->len, NULL)) {
+		case SRV_SENT:
+			return true;
+		case SRV_SEND_UNAVAILABLE: {   /* say so; the session goes on */
+			static const char why[] = "{\"status\":false,\"error\":\"redis unavailable\"}";
+			return send_frame(ws, WS_OP_TEXT, why, sizeof(why) - 1);
+		}
+		default:
 			send_close(ws, WS_CLOSE_INTERNAL_ERROR);
 			return false;
 		}
-		return true;
 	case WS_PING:
 		return send_frame(ws, WS_OP_PONG, ev->data, ev->len);
 	case WS_PONG:

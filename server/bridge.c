@@ -1,0 +1,420 @@
+/*
+ * bridge.c - the room in a Redis stream (see bridge.h), with hiredis.
+ *
+ * Two connections per node, each used by one side only:
+ *   publisher  request threads, one at a time (pub_lock): EVAL of the
+ *              append script.  A failure drops the connection; the next
+ *              send reconnects, but not more often than every RETRY_MIN
+ *              seconds, so a dead Redis costs a request nothing but a 503.
+ *   reader     the bridge thread: XREAD BLOCK from the last entry it
+ *              delivered, puts each entry into the local queues in stream
+ *              order, and on any error reconnects with back-off.
+ *
+ * An entry is {id, from, msg}: `id` is the room's message id, from the
+ * counter KEY:seq that the append script raises in the same atomic step as
+ * the XADD, so ids increase in the stream's order on every node.
+ */
+#include "server/bridge.h"
+#include "server/util.h"
+
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONNECT_TIMEOUT_MS 300   /* a Redis that does not answer this fast is down */
+#define RETRY_MIN 0.1            /* seconds between reconnects, doubling... */
+#define RETRY_MAX 2.0            /* ...up to this */
+#define XREAD_BLOCK_MS 500       /* how long one XREAD waits (and how soon we see stop) */
+#define XREAD_COUNT 256
+
+/* INCR the counter and XADD the entry in one step: ids follow stream order. */
+static const char APPEND_SCRIPT[] =
+	"local id = redis.call('INCR', KEYS[2]) "
+	"redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'id', id, 'from', ARGV[1], 'msg', ARGV[2]) "
+	"return id";
+
+struct srv_bridge {
+	srv *s;
+	char host[256];
+	int port, db;
+	char seq_key[300];
+
+	pthread_mutex_t pub_lock;
+	redisContext *pub;            /* under pub_lock */
+	double pub_retry_at;          /* under pub_lock: no reconnect before */
+
+	/* Written by the bridge thread, read by /stats. */
+	atomic_bool connected;
+	atomic_ullong last_id;        /* the last message id delivered */
+	atomic_ullong behind;         /* ids given out that this node has not read */
+	atomic_ullong reconnects;
+	pthread_mutex_t entry_lock;
+	char last_entry[64];          /* the stream id XREAD continues after */
+};
+
+bool
+srv_bridge_parse_url(const char *url, char *host, size_t host_len, int *port, int *db,
+                     char *err, size_t errlen)
+{
+	const char *p = url;
+	if (strncmp(p, "redis://", 8) != 0) {
+		snprintf(err, errlen, "--redis wants redis://HOST:PORT[/DB], not '%s'", url);
+		return false;
+	}
+	p += 8;
+	const char *colon = strrchr(p, ':');
+	const char *slash = strchr(p, '/');
+	if (colon == NULL || colon == p || (slash != NULL && slash < colon) ||
+	    (size_t)(colon - p) >= host_len) {
+		snprintf(err, errlen, "--redis wants redis://HOST:PORT[/DB], not '%s'", url);
+		return false;
+	}
+	memcpy(host, p, (size_t)(colon - p));
+	host[colon - p] = '\0';
+	char *end;
+	long n = strtol(colon + 1, &end, 10);
+	long d = 0;
+	if (end == colon + 1 || n < 1 || n > 65535 || (*end != '\0' && *end != '/')) {
+		snprintf(err, errlen, "--redis: bad port in '%s'", url);
+		return false;
+	}
+	if (*end == '/') {
+		char *db_end;
+		d = strtol(end + 1, &db_end, 10);
+		if (db_end == end + 1 || *db_end != '\0' || d < 0 || d > 1000000) {
+			snprintf(err, errlen, "--redis: bad database number in '%s'", url);
+			return false;
+		}
+	}
+	*port = (int)n;
+	*db = (int)d;
+	return true;
+}
+
+srv_bridge *
+srv_bridge_new(srv *s)
+{
+	srv_bridge *b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return NULL;
+	b->s = s;
+	char err[256];
+	if (!srv_bridge_parse_url(s->cfg.redis_url, b->host, sizeof(b->host), &b->port, &b->db,
+	                          err, sizeof(err))) {
+		free(b);
+		return NULL;
+	}
+	snprintf(b->seq_key, sizeof(b->seq_key), "%s:seq", s->cfg.redis_key);
+	snprintf(b->last_entry, sizeof(b->last_entry), "$");
+	pthread_mutex_init(&b->pub_lock, NULL);
+	pthread_mutex_init(&b->entry_lock, NULL);
+	return b;
+}
+
+void
+srv_bridge_free(srv_bridge *b)
+{
+	if (b == NULL)
+		return;
+	if (b->pub != NULL)
+		redisFree(b->pub);
+	pthread_mutex_destroy(&b->pub_lock);
+	pthread_mutex_destroy(&b->entry_lock);
+	free(b);
+}
+
+/* ------------------------------------------------------------------ */
+/* Connections                                                         */
+/* ------------------------------------------------------------------ */
+
+static struct timeval
+ms_to_timeval(int ms)
+{
+	return (struct timeval){ ms / 1000, (ms % 1000) * 1000 };
+}
+
+/* A reply of the wanted type, or NULL (and the reply freed). */
+static redisReply *
+command_argv(redisContext *c, int type, int argc, const char **argv, const size_t *lens)
+{
+	redisReply *r = redisCommandArgv(c, argc, argv, lens);
+	if (r != NULL && r->type != type) {
+		if (r->type == REDIS_REPLY_ERROR)
+			srv_log(SRV_LOG_WARN, "redis: %s", r->str);
+		freeReplyObject(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* A connected context (SELECTed), or NULL. read_timeout_ms bounds every
+ * command on it. */
+static redisContext *
+connect_redis(srv_bridge *b, int read_timeout_ms)
+{
+	redisContext *c = redisConnectWithTimeout(b->host, b->port, ms_to_timeval(CONNECT_TIMEOUT_MS));
+	if (c == NULL || c->err) {
+		if (c != NULL)
+			redisFree(c);
+		return NULL;
+	}
+	redisSetTimeout(c, ms_to_timeval(read_timeout_ms));
+	if (b->db != 0) {
+		char db[16];
+		snprintf(db, sizeof(db), "%d", b->db);
+		const char *argv[] = { "SELECT", db };
+		redisReply *r = command_argv(c, REDIS_REPLY_STATUS, 2, argv, NULL);
+		if (r == NULL) {
+			redisFree(c);
+			return NULL;
+		}
+		freeReplyObject(r);
+	}
+	return c;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Appends one entry; its id in *id_out.  Caller holds pub_lock. */
+static bool
+append_entry(srv_bridge *b, const char *from, const char *text, size_t len, uint64_t *id_out)
+{
+	double now = srv_monotonic();
+	if (b->pub == NULL) {
+		if (now < b->pub_retry_at)
+			return false;        /* it was down a moment ago: do not wait again */
+		b->pub = connect_redis(b, 1000);
+		if (b->pub == NULL) {
+			b->pub_retry_at = now + RETRY_MIN;
+			return false;
+		}
+	}
+	char max[24];
+	snprintf(max, sizeof(max), "%ld", b->s->cfg.redis_history);
+	const char *argv[] = { "EVAL", APPEND_SCRIPT, "2", b->s->cfg.redis_key, b->seq_key,
+	                       from, text, max };
+	size_t lens[] = { 4, sizeof(APPEND_SCRIPT) - 1, 1, strlen(b->s->cfg.redis_key),
+	                  strlen(b->seq_key), strlen(from), len, strlen(max) };
+	redisReply *r = command_argv(b->pub, REDIS_REPLY_INTEGER, 8, argv, lens);
+	if (r == NULL) {
+		/* Maybe written, maybe not: the connection is not to be trusted. */
+		redisFree(b->pub);
+		b->pub = NULL;
+		b->pub_retry_at = now + RETRY_MIN;
+		return false;
+	}
+	*id_out = (uint64_t)r->integer;
+	freeReplyObject(r);
+	return true;
+}
+
+srv_send_rc
+srv_send_message(srv *s, const char *from, const char *text, size_t len, uint64_t *id_out)
+{
+	uint64_t id;
+	if (s->bridge == NULL) {
+		if (!srv_registry_broadcast(s->registry, from, text, len, &id))
+			return SRV_SEND_NOMEM;
+	} else {
+		pthread_mutex_lock(&s->bridge->pub_lock);
+		bool ok = append_entry(s->bridge, from, text, len, &id);
+		pthread_mutex_unlock(&s->bridge->pub_lock);
+		if (!ok)
+			return SRV_SEND_UNAVAILABLE;
+	}
+	if (id_out != NULL)
+		*id_out = id;
+	return SRV_SENT;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading: the bridge thread                                          */
+/* ------------------------------------------------------------------ */
+
+/* The value of `field` in a stream entry's field list, or NULL. */
+static const redisReply *
+entry_field(const redisReply *fields, const char *field)
+{
+	if (fields->type != REDIS_REPLY_ARRAY)
+		return NULL;             /* an entry deleted since: no fields */
+	for (size_t i = 0; i + 1 < fields->elements; i += 2)
+		if (fields->element[i]->type == REDIS_REPLY_STRING &&
+		    strcmp(fields->element[i]->str, field) == 0)
+			return fields->element[i + 1];
+	return NULL;
+}
+
+static void
+set_last_entry(srv_bridge *b, const char *entry)
+{
+	pthread_mutex_lock(&b->entry_lock);
+	snprintf(b->last_entry, sizeof(b->last_entry), "%s", entry);
+	pthread_mutex_unlock(&b->entry_lock);
+}
+
+/* Delivers the entries of one XREAD reply; false when it is malformed. */
+static bool
+deliver_entries(srv_bridge *b, const redisReply *reply)
+{
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 1)
+		return false;
+	const redisReply *stream = reply->element[0];
+	if (stream->type != REDIS_REPLY_ARRAY || stream->elements != 2)
+		return false;
+	const redisReply *entries = stream->element[1];
+	for (size_t i = 0; i < entries->elements; i++) {
+		const redisReply *e = entries->element[i];
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
+			return false;
+		const redisReply *id = entry_field(e->element[1], "id");
+		const redisReply *from = entry_field(e->element[1], "from");
+		const redisReply *msg = entry_field(e->element[1], "msg");
+		if (id != NULL && from != NULL && msg != NULL) {
+			uint64_t n = strtoull(id->str, NULL, 10);
+			if (!srv_registry_deliver(b->s->registry, n, from->str, msg->str, msg->len))
+				return false;    /* out of memory: read it again */
+			atomic_store(&b->last_id, n);
+		}
+		set_last_entry(b, e->element[0]->str);
+	}
+	return true;
+}
+
+/*
+ * Where a node starts on a connection it has never read from: after the
+ * stream's last entry (what was sent before this node existed is not its
+ * clients'), with local ids continuing from the room's counter.
+ */
+static bool
+find_start(srv_bridge *b, redisContext *c)
+{
+	const char *argv[] = { "XREVRANGE", b->s->cfg.redis_key, "+", "-", "COUNT", "1" };
+	redisReply *r = command_argv(c, REDIS_REPLY_ARRAY, 6, argv, NULL);
+	if (r == NULL)
+		return false;
+	if (r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY &&
+	    r->element[0]->elements == 2) {
+		const redisReply *id = entry_field(r->element[0]->element[1], "id");
+		if (id != NULL) {
+			uint64_t n = strtoull(id->str, NULL, 10);
+			srv_registry_start_after(b->s->registry, n);
+			atomic_store(&b->last_id, n);
+		}
+		set_last_entry(b, r->element[0]->element[0]->str);
+	} else {
+		set_last_entry(b, "0-0");      /* an empty stream: read it all */
+	}
+	freeReplyObject(r);
+	return true;
+}
+
+/* How many ids the room has given out that this node has not read. */
+static void
+update_behind(srv_bridge *b, redisContext *c)
+{
+	const char *argv[] = { "GET", b->seq_key };
+	redisReply *r = redisCommandArgv(c, 2, argv, NULL);
+	if (r != NULL && r->type == REDIS_REPLY_STRING) {
+		uint64_t given = strtoull(r->str, NULL, 10), read = atomic_load(&b->last_id);
+		atomic_store(&b->behind, given > read ? given - read : 0);
+	}
+	if (r != NULL)
+		freeReplyObject(r);
+}
+
+/* Reads the stream on c until an error or stop.  */
+static void
+read_stream(srv_bridge *b, redisContext *c)
+{
+	char block[16], count[16], after[64];
+	snprintf(block, sizeof(block), "%d", XREAD_BLOCK_MS);
+	snprintf(count, sizeof(count), "%d", XREAD_COUNT);
+	while (!atomic_load(&b->s->stopping)) {
+		pthread_mutex_lock(&b->entry_lock);
+		snprintf(after, sizeof(after), "%s", b->last_entry);
+		pthread_mutex_unlock(&b->entry_lock);
+		const char *argv[] = { "XREAD", "COUNT", count, "BLOCK", block, "STREAMS",
+		                       b->s->cfg.redis_key, after };
+		redisReply *r = redisCommandArgv(c, 8, argv, NULL);
+		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+			if (r != NULL) {
+				srv_log(SRV_LOG_WARN, "redis: XREAD: %s", r->str);
+				freeReplyObject(r);
+			}
+			return;                    /* the connection is gone */
+		}
+		bool ok = r->type == REDIS_REPLY_NIL || deliver_entries(b, r);
+		freeReplyObject(r);
+		if (!ok)
+			return;
+		update_behind(b, c);
+	}
+}
+
+/* Sleeps up to `seconds`, or until the server stops.  False on stop. */
+static bool
+wait_or_stop(srv_bridge *b, double seconds)
+{
+	struct pollfd p = { .fd = b->s->stop_fd, .events = POLLIN };
+	int ready = poll(&p, 1, (int)(seconds * 1000));
+	return !(ready > 0 || (ready < 0 && errno != EINTR));
+}
+
+void *
+srv_bridge_main(void *arg)
+{
+	srv_bridge *b = arg;
+	srv_block_stop_signals();
+	double backoff = RETRY_MIN;
+	bool started = false, warned = false;
+	while (!atomic_load(&b->s->stopping)) {
+		redisContext *c = connect_redis(b, XREAD_BLOCK_MS + 2000);
+		if (c != NULL && (started || find_start(b, c))) {
+			started = true;
+			atomic_store(&b->connected, true);
+			srv_log(SRV_LOG_INFO, "redis: connected to %s:%d, reading %s after %s", b->host,
+			        b->port, b->s->cfg.redis_key, b->last_entry);
+			warned = false;
+			backoff = RETRY_MIN;
+			read_stream(b, c);
+			atomic_store(&b->connected, false);
+			atomic_fetch_add(&b->reconnects, 1);
+		}
+		if (c != NULL)
+			redisFree(c);
+		if (atomic_load(&b->s->stopping))
+			break;
+		if (!warned)
+			srv_log(SRV_LOG_WARN, "redis: %s:%d unreachable; retrying (sends answer 503 meanwhile)",
+			        b->host, b->port);
+		warned = true;
+		if (!wait_or_stop(b, backoff))
+			break;
+		backoff = backoff * 2 < RETRY_MAX ? backoff * 2 : RETRY_MAX;
+	}
+	return NULL;
+}
+
+void
+srv_bridge_stats_json(srv *s, http_buf *out)
+{
+	srv_bridge *b = s->bridge;
+	if (b == NULL) {
+		http_buf_puts(out, "null");
+		return;
+	}
+	pthread_mutex_lock(&b->entry_lock);
+	http_buf_printf(out, "{\"connected\":%s,\"key\":", atomic_load(&b->connected) ? "true" : "false");
+	http_buf_json_string(out, s->cfg.redis_key, strlen(s->cfg.redis_key));
+	http_buf_printf(out, ",\"last_id\":%llu,\"last_entry\":\"%s\",\"reconnects\":%llu,"
+	                "\"behind\":%llu}",
+	                (unsigned long long)atomic_load(&b->last_id), b->last_entry,
+	                (unsigned long long)atomic_load(&b->reconnects),
+	                (unsigned long long)atomic_load(&b->behind));
+	pthread_mutex_unlock(&b->entry_lock);
+}
