@@ -1,0 +1,379 @@
+/*
+ * check_redis.c - integration: two pushq nodes share one room through a
+ * real redis-server (Debian's), which each test starts on a free port in a
+ * temporary directory, with every write fsync'ed (appendfsync always), and
+ * stops itself, by its PID.  Where redis-server is not installed every test
+ * here says so on stderr and passes; nowhere else is one skipped.
+ */
+#define _GNU_SOURCE /* mkdtemp */
+
+#include "suites.h"
+#include "testutil.h"
+#include "wsframe.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REDIS_SERVER "/usr/bin/redis-server"
+
+static tu_server node_a, node_b;
+
+typedef struct {
+	pid_t pid;
+	int port;
+	char dir[64];
+} redis_proc;
+
+static bool
+have_redis(void)
+{
+	if (access(REDIS_SERVER, X_OK) == 0)
+		return true;
+	fprintf(stderr, "check_redis: SKIPPED: %s is not installed "
+	                "(apt-get install redis-server); the Redis scale-out is untested here\n",
+	        REDIS_SERVER);
+	return false;
+}
+
+/* True when something on 127.0.0.1:port answers PING with +PONG. */
+static bool
+redis_answers(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	bool ok = false;
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
+	    send(fd, "PING\r\n", 6, MSG_NOSIGNAL) == 6 && tu_wait_readable(fd, 1) >= 0) {
+		char reply[16] = "";
+		ok = recv(fd, reply, sizeof(reply) - 1, 0) > 0 && strncmp(reply, "+PONG", 5) == 0;
+	}
+	close(fd);
+	return ok;
+}
+
+static bool
+redis_up(void *port)
+{
+	return redis_answers(*(int *)port);
+}
+
+/* A free port (bound and let go: nobody else here picks ports at random). */
+static int
+free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(addr);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+	close(fd);
+	return ntohs(addr.sin_port);
+}
+
+/* Starts redis-server on r->port with its data in r->dir (kept across
+ * restarts), and waits until it answers. */
+static void
+redis_start(redis_proc *r)
+{
+	char port[16];
+	snprintf(port, sizeof(port), "%d", r->port);
+	r->pid = fork();
+	ck_assert_int_ge(r->pid, 0);
+	if (r->pid == 0) {
+		freopen("/dev/null", "w", stdout);
+		execl(REDIS_SERVER, "redis-server", "--port", port, "--bind", "127.0.0.1",
+		      "--dir", r->dir, "--appendonly", "yes", "--appendfsync", "always",
+		      "--save", "", "--daemonize", "no", (char *)NULL);
+		_exit(127);
+	}
+	ck_assert_msg(tu_wait_until(redis_up, &r->port, tu_slack(10)), "redis-server did not start");
+}
+
+static redis_proc
+redis_new(void)
+{
+	redis_proc r = { .port = free_port() };
+	const char *tmp = getenv("TMPDIR");
+	snprintf(r.dir, sizeof(r.dir), "%s/pushq-redis-XXXXXX", tmp ? tmp : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(r.dir));
+	redis_start(&r);
+	return r;
+}
+
+/* SIGKILL: no goodbye, no last save; only what was fsync'ed survives. */
+static void
+redis_kill(redis_proc *r)
+{
+	kill(r->pid, SIGKILL);
+	waitpid(r->pid, NULL, 0);
+}
+
+static void
+redis_remove(redis_proc *r)
+{
+	redis_kill(r);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", r->dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static tu_server
+node_start(const redis_proc *r)
+{
+	char url[64];
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d", r->port);
+	return tu_server_start((const char *[]){ "--redis", url, NULL });
+}
+
+/* "connected":true in the node's /stats. */
+static bool
+node_connected(void *node)
+{
+	tu_response resp = tu_request(((tu_server *)node)->port, "GET", "/stats", NULL);
+	bool yes = resp.body != NULL && strstr(resp.body, "\"redis\":{\"connected\":true") != NULL;
+	tu_response_free(&resp);
+	return yes;
+}
+
+static void
+start_two_nodes(redis_proc *r)
+{
+	*r = redis_new();
+	node_a = node_start(r);
+	node_b = node_start(r);
+	ck_assert(tu_wait_until(node_connected, &node_a, tu_slack(5)));
+	ck_assert(tu_wait_until(node_connected, &node_b, tu_slack(5)));
+}
+
+static void
+stop_all(redis_proc *r)
+{
+	ck_assert_int_eq(tu_server_stop(&node_a, 3.0), 0);
+	ck_assert_int_eq(tu_server_stop(&node_b, 3.0), 0);
+	redis_remove(r);
+}
+
+static void
+post(const tu_server *node, const char *body, int want_status)
+{
+	tu_response resp = tu_request(node->port, "POST", "/send_msg", body);
+	ck_assert_msg(resp.status == want_status, "POST %s: %d %s", body, resp.status, resp.body);
+	tu_response_free(&resp);
+}
+
+static void
+join(const tu_server *node, const char *name)
+{
+	char target[96];
+	snprintf(target, sizeof(target), "/ab_b1?name=%s", name);
+	tu_response resp = tu_request(node->port, "GET", target, NULL);
+	ck_assert_int_eq(resp.status, 200);
+	tu_response_free(&resp);
+}
+
+/* The next message for `name` on `node` (waiting up to 5 s): its body. */
+static tu_response
+get(const tu_server *node, const char *name)
+{
+	char target[96];
+	snprintf(target, sizeof(target), "/get_msg?name=%s&timeout=5", name);
+	tu_response resp = tu_request(node->port, "GET", target, NULL);
+	ck_assert_int_eq(resp.status, 200);
+	ck_assert_msg(strstr(resp.body, "\"status\":true") != NULL, "no message: %s", resp.body);
+	return resp;
+}
+
+static void
+expect_get(const tu_server *node, const char *name, const char *json_part)
+{
+	tu_response resp = get(node, name);
+	ck_assert_msg(strstr(resp.body, json_part) != NULL, "%s lacks %s", resp.body, json_part);
+	tu_response_free(&resp);
+}
+
+/* ------------------------------------------------------------------ */
+
+START_TEST(long_poll_on_b_gets_what_a_was_sent)
+{
+	if (!have_redis())
+		return;
+	redis_proc r;
+	start_two_nodes(&r);
+	join(&node_b, "bob");
+	post(&node_a, "content=hello+from+A&name=alice", 200);
+	expect_get(&node_b, "bob", "{\"status\":true,\"msg\":\"hello from A\",\"id\":1,\"from\":\"alice\",\"dropped\":0}");
+	stop_all(&r);
+}
+END_TEST
+
+START_TEST(websocket_on_a_gets_what_b_was_sent)
+{
+	if (!have_redis())
+		return;
+	redis_proc r;
+	start_two_nodes(&r);
+	int ws = wsf_connect(node_a.port, "/ws?name=wanda");
+	post(&node_b, "content=from+B", 200);
+	uint8_t *p;
+	size_t len;
+	ck_assert_int_eq(wsf_read(ws, &p, &len), 0x1);
+	ck_assert_str_eq((char *)p, "{\"status\":true,\"msg\":\"from B\",\"id\":1,\"from\":\"\",\"dropped\":0}");
+	free(p);
+	/* A chat frame sent on A reaches a long poll on B. */
+	join(&node_b, "bea");
+	wsf_send_message(ws, 0x1, "frame on A", 10);
+	expect_get(&node_b, "bea", "\"msg\":\"frame on A\",\"id\":2,\"from\":\"wanda\"");
+	close(ws);
+	stop_all(&r);
+}
+END_TEST
+
+/* Sends alternate between the nodes; both deliver the same ids, in the
+ * same order, with the same texts. */
+START_TEST(both_nodes_deliver_the_same_ids_in_order)
+{
+	if (!have_redis())
+		return;
+	redis_proc r;
+	start_two_nodes(&r);
+	join(&node_a, "on-a");
+	join(&node_b, "on-b");
+	for (int i = 1; i <= 20; i++) {
+		char body[32];
+		snprintf(body, sizeof(body), "content=m%d", i);
+		post(i % 2 ? &node_a : &node_b, body, 200);
+	}
+	for (long id = 1; id <= 20; id++) {
+		char want[64];
+		snprintf(want, sizeof(want), "\"msg\":\"m%ld\",\"id\":%ld,", id, id);
+		expect_get(&node_a, "on-a", want);
+		expect_get(&node_b, "on-b", want);
+	}
+	stop_all(&r);
+}
+END_TEST
+
+/* Redis killed: sends are refused (503, or an error frame), never lost in
+ * silence; restarted on the same directory: both nodes come back by
+ * themselves and go on with the next id. */
+START_TEST(outage_answers_503_and_recovers)
+{
+	if (!have_redis())
+		return;
+	redis_proc r;
+	start_two_nodes(&r);
+	join(&node_b, "bob");
+	int ws = wsf_connect(node_a.port, "/ws?name=wes");
+	post(&node_a, "content=before", 200);
+	expect_get(&node_b, "bob", "\"msg\":\"before\",\"id\":1,");
+	uint8_t *p;
+	size_t len;
+	ck_assert_int_eq(wsf_read(ws, &p, &len), 0x1);
+	free(p);
+
+	redis_kill(&r);
+	tu_response resp = tu_request(node_a.port, "POST", "/send_msg", "content=during");
+	ck_assert_int_eq(resp.status, 503);
+	ck_assert_str_eq(resp.body, "{\"status\":false,\"error\":\"redis unavailable\"}");
+	tu_response_free(&resp);
+	wsf_send_message(ws, 0x1, "during", 6);
+	ck_assert_int_eq(wsf_read(ws, &p, &len), 0x1);
+	ck_assert_str_eq((char *)p, "{\"status\":false,\"error\":\"redis unavailable\"}");
+	free(p);
+
+	redis_start(&r);
+	ck_assert(tu_wait_until(node_connected, &node_a, tu_slack(10)));
+	ck_assert(tu_wait_until(node_connected, &node_b, tu_slack(10)));
+	post(&node_a, "content=after", 200);
+	expect_get(&node_b, "bob", "\"msg\":\"after\",\"id\":2,");   /* nothing in between */
+	ck_assert_int_eq(wsf_read(ws, &p, &len), 0x1);
+	ck_assert_ptr_nonnull(strstr((char *)p, "\"msg\":\"after\",\"id\":2,"));
+	free(p);
+	resp = tu_request(node_b.port, "GET", "/stats", NULL);
+	ck_assert_ptr_nonnull(strstr(resp.body, "\"reconnects\":1,"));
+	tu_response_free(&resp);
+	close(ws);
+	stop_all(&r);
+}
+END_TEST
+
+/* Node B is frozen while ten messages go through A; Redis is killed and
+ * restarted from its files; B wakes: it reconnects and delivers all ten,
+ * once each, in order -- what pub/sub would have lost. */
+START_TEST(nothing_written_before_a_restart_is_lost)
+{
+	if (!have_redis())
+		return;
+	redis_proc r;
+	start_two_nodes(&r);
+	join(&node_b, "late");
+	kill(node_b.pid, SIGSTOP);
+	for (int i = 1; i <= 10; i++) {
+		char body[32];
+		snprintf(body, sizeof(body), "content=kept%d", i);
+		post(&node_a, body, 200);
+	}
+	redis_kill(&r);
+	redis_start(&r);
+	kill(node_b.pid, SIGCONT);
+	for (long id = 1; id <= 10; id++) {
+		char want[64];
+		snprintf(want, sizeof(want), "\"msg\":\"kept%ld\",\"id\":%ld,\"from\":\"\",\"dropped\":0}", id, id);
+		expect_get(&node_b, "late", want);
+	}
+	tu_response resp = tu_request(node_b.port, "GET", "/get_msg?name=late&timeout=0", NULL);
+	ck_assert_str_eq(resp.body, "{\"status\":false,\"msg\":\"\"}");      /* none twice */
+	tu_response_free(&resp);
+	stop_all(&r);
+}
+END_TEST
+
+/* A node whose Redis is not there yet starts anyway, answers 503 to
+ * sends, and joins once Redis is up. */
+START_TEST(unreachable_at_start_is_not_fatal)
+{
+	if (!have_redis())
+		return;
+	redis_proc r = { .port = free_port() };
+	const char *tmp = getenv("TMPDIR");
+	snprintf(r.dir, sizeof(r.dir), "%s/pushq-redis-XXXXXX", tmp ? tmp : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(r.dir));
+	node_a = node_start(&r);
+	join(&node_a, "early");
+	post(&node_a, "content=too+early", 503);
+	tu_response resp = tu_request(node_a.port, "GET", "/stats", NULL);
+	ck_assert_ptr_nonnull(strstr(resp.body, "\"redis\":{\"connected\":false"));
+	tu_response_free(&resp);
+	redis_start(&r);
+	ck_assert(tu_wait_until(node_connected, &node_a, tu_slack(10)));
+	post(&node_a, "content=now", 200);
+	expect_get(&node_a, "early", "\"msg\":\"now\",\"id\":1,");
+	ck_assert_int_eq(tu_server_stop(&node_a, 3.0), 0);
+	redis_remove(&r);
+}
+END_TEST
+
+Suite *
+redis_suite(void)
+{
+	Suite *s = suite_create("redis");
+	TCase *tc = tcase_create("scale-out");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, long_poll_on_b_gets_what_a_was_sent);
+	tcase_add_test(tc, websocket_on_a_gets_what_b_was_sent);
+	tcase_add_test(tc, both_nodes_deliver_the_same_ids_in_order);
+	tcase_add_test(tc, outage_answers_503_and_recovers);
+	tcase_add_test(tc, nothing_written_before_a_restart_is_lost);
+	tcase_add_test(tc, unreachable_at_start_is_not_fatal);
+	suite_add_tcase(s, tc);
+	return s;
+}
