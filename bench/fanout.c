@@ -3,6 +3,9 @@
  * process, epoll, thousands of sockets, against pushq or any peer that
  * speaks the same API.
  *
+ * PORT may be two, PORT_A,PORT_B (two nodes sharing a room through Redis):
+ * clients alternate between them, and the sender is on the first.
+ *
  *   fanout lp   PORT N M [RATE] [PID]   N long-poll clients (/ab_b1?name=,
  *               then one /get_msg always outstanding on a keep-alive
  *               connection); M messages through POST /send_msg
@@ -56,7 +59,9 @@ typedef struct {
 	size_t len;
 } client;
 
-static int port;
+static int port;                /* the sender's node (the first PORT) */
+static int ports[2];            /* PORT or PORT_A,PORT_B: client i uses ports[i % n_ports] */
+static int n_ports = 1;
 static bool websocket;
 static bool sse;                /* Server-Sent Events (messages by POST, like lp) */
 static long n_clients, n_messages;
@@ -101,10 +106,10 @@ send_all(int fd, const void *data, size_t len)
 }
 
 static int
-connect_local(void)
+connect_to(int to_port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)to_port),
 	                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0)
 		fail("connect");
@@ -113,6 +118,20 @@ connect_local(void)
 	struct timeval tv = { 30, 0 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	return fd;
+}
+
+/* The sender's node. */
+static int
+connect_local(void)
+{
+	return connect_to(port);
+}
+
+/* Client i's node: with two nodes, every other client is on the second. */
+static int
+connect_client(long i)
+{
+	return connect_to(ports[i % n_ports]);
 }
 
 static bool last_response_closes;   /* the last response said Connection: close */
@@ -217,26 +236,21 @@ lp_drain(client *c, long i)
 static void
 lp_open_all(void)
 {
-	int reg = -1;
 	for (long i = 0; i < n_clients; i++) {
-		/* Register (on a connection reused while the server keeps it)... */
-		if (reg < 0)
-			reg = connect_local();
+		/* Register on the client's own node and connection... */
+		clients[i].fd = connect_client(i);
 		char req[160];
 		int n = snprintf(req, sizeof(req), "GET /ab_b1/?name=fan%ld HTTP/1.1\r\nHost: b\r\n\r\n", i);
-		send_all(reg, req, (size_t)n);
-		if (read_response(reg, NULL, 0) != 200)
+		send_all(clients[i].fd, req, (size_t)n);
+		if (read_response(clients[i].fd, NULL, 0) != 200)
 			fail("registering a client");
-		if (last_response_closes) {
-			close(reg);
-			reg = -1;
+		if (last_response_closes) {          /* a server that closes after each answer */
+			close(clients[i].fd);
+			clients[i].fd = connect_client(i);
 		}
-		/* ...then the client's own connection, with its first /get_msg. */
-		clients[i].fd = connect_local();
+		/* ...then its first /get_msg. */
 		send_get_msg(&clients[i], i);
 	}
-	if (reg >= 0)
-		close(reg);
 }
 
 static long reconnects;
@@ -249,7 +263,7 @@ lp_reconnect(int ep, long i)
 	client *c = &clients[i];
 	epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
-	c->fd = connect_local();
+	c->fd = connect_client(i);
 	c->len = 0;
 	fcntl(c->fd, F_SETFL, O_NONBLOCK);
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)i };
@@ -361,7 +375,7 @@ ws_open_all(void)
 	for (long i = 0; i < n_clients; i++) {
 		char target[64];
 		snprintf(target, sizeof(target), "/ws?name=fan%ld", i);
-		clients[i].fd = connect_local();
+		clients[i].fd = connect_client(i);
 		ws_handshake(clients[i].fd, target);
 	}
 }
@@ -384,7 +398,7 @@ sse_open_all(void)
 		char req[160];
 		int n = snprintf(req, sizeof(req), "GET /events?name=fan%ld HTTP/1.1\r\nHost: b\r\n"
 		                 "Accept: text/event-stream\r\n\r\n", i);
-		clients[i].fd = connect_local();
+		clients[i].fd = connect_client(i);
 		send_all(clients[i].fd, req, (size_t)n);
 	}
 }
@@ -722,7 +736,10 @@ main(int argc, char **argv)
 	                  strcmp(argv[1], "sse") == 0)) {
 		websocket = strcmp(argv[1], "ws") == 0;
 		sse = strcmp(argv[1], "sse") == 0;
-		port = atoi(argv[2]);
+		n_ports = sscanf(argv[2], "%d,%d", &ports[0], &ports[1]);
+		if (n_ports < 1)
+			return 2;
+		port = ports[0];
 		n_clients = atol(argv[3]);
 		n_messages = atol(argv[4]);
 		double rate = argc >= 6 ? atof(argv[5]) : 0;

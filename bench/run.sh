@@ -308,6 +308,46 @@ echo "$qb" | awk -v cmd="$build/queue_bench --python bench/queue_bench.py" '
 	/^unbounded / { printf "queue 1P/1C unbounded\tpushq\t%s\titems/s\thigher\t%s\nqueue 1P/1C unbounded\tpython\t%s\titems/s\thigher\t%s\n", $2, cmd, $3, cmd }
 	/pair:/ { printf "queue put+get pair, uncontended\tpushq\t%s\tns\tlower\t%s\n", $(NF-1), cmd }' >>"$results"
 
+# 9. several nodes: two pushq nodes share the room through a real Redis
+# (--redis), clients split between them, the sender on node A; in the same
+# sitting as one node alone.  The "peer" of each row is the two-node run.
+if have redis-server; then
+	echo "9. two nodes through Redis (clients split over A and B, sender on A)"
+	rport=$(free_port)
+	mkdir -p "$tmp/redis"
+	redis-server --port "$rport" --bind 127.0.0.1 --dir "$tmp/redis" --appendonly yes \
+		--appendfsync everysec --save "" >"$tmp/redis.out" 2>&1 &
+	redis_pid=$!
+	pids+=("$redis_pid")
+	wait_port "$rport"
+	redis_url="redis://127.0.0.1:$rport"
+	note "two-node rows: redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/') on 127.0.0.1, appendonly yes, appendfsync everysec; the load tool and both nodes share the 2 cores"
+	n=1000
+	for mode in lp ws; do
+		label=$([ $mode = lp ] && echo long-poll || echo WebSocket)
+		start_pushq_server
+		fanout_run "scale-out: $label N=$n" pushq "$mode" "$port" "$n" "$messages" 0
+		stop_pid "$server_pid"
+		key="bench:$mode:$RANDOM"           # a fresh stream for each run
+		start_pushq_server --redis "$redis_url" --redis-key "$key"
+		a_port=$port a_pid=$server_pid
+		start_pushq_server --redis "$redis_url" --redis-key "$key"
+		b_port=$port b_pid=$server_pid
+		fanout_run "scale-out: $label N=$n" "2 nodes+redis" "$mode" "$a_port,$b_port" "$n" "$messages" 0
+		stop_pid "$a_pid"
+		stop_pid "$b_pid"
+	done
+	start_pushq_server
+	wrk_rps "scale-out: POST /send_msg, -c50" pushq 50 "http://127.0.0.1:$port/send_msg" -s "$tmp/post.lua"
+	stop_pid "$server_pid"
+	start_pushq_server --redis "$redis_url" --redis-key "bench:post:$RANDOM"
+	wrk_rps "scale-out: POST /send_msg, -c50" "2 nodes+redis" 50 "http://127.0.0.1:$port/send_msg" -s "$tmp/post.lua"
+	stop_pid "$server_pid"
+	stop_pid "$redis_pid"
+else
+	note "redis-server not installed (apt-get install redis-server): the two-node rows are skipped"
+fi
+
 # 8. the floor of the design: N threads on their own condition variable,
 # woken by one (bench/wakeup_floor.c).  Recorded beside the long-poll rows
 # as the "peer" floor: its ratio is how close pushq comes to it (< 1).

@@ -1,11 +1,15 @@
 /*
  * bridge.c - the room in a Redis stream (see bridge.h), with hiredis.
  *
- * Two connections per node, each used by one side only:
- *   publisher  request threads, one at a time (pub_lock): EVAL of the
- *              append script.  A failure drops the connection; the next
- *              send reconnects, but not more often than every RETRY_MIN
- *              seconds, so a dead Redis costs a request nothing but a 503.
+ * Connections, each used by one side only:
+ *   publishers request threads: a small pool (PUBLISHERS), each connection
+ *              used by one request at a time (its own lock), so sends from
+ *              many connections go to Redis side by side instead of queueing
+ *              behind one round trip.  The append script is loaded once per
+ *              connection and run by its SHA-1 (EVALSHA).  A failure drops
+ *              the connection; the next send reconnects, but not more often
+ *              than every RETRY_MIN seconds, so a dead Redis costs a request
+ *              nothing but a 503.
  *   reader     the bridge thread: XREAD BLOCK from the last entry it
  *              delivered, puts each entry into the local queues in stream
  *              order, and on any error reconnects with back-off.
@@ -29,6 +33,7 @@
 #define RETRY_MAX 2.0            /* ...up to this */
 #define XREAD_BLOCK_MS 500       /* how long one XREAD waits (and how soon we see stop) */
 #define XREAD_COUNT 256
+#define PUBLISHERS 8             /* publishing connections per node */
 
 /* INCR the counter and XADD the entry in one step: ids follow stream order. */
 static const char APPEND_SCRIPT[] =
@@ -36,15 +41,26 @@ static const char APPEND_SCRIPT[] =
 	"redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'id', id, 'from', ARGV[1], 'msg', ARGV[2]) "
 	"return id";
 
+/* One publishing connection. */
+typedef struct {
+	pthread_mutex_t lock;
+	redisContext *c;              /* under lock; NULL: not connected */
+	char script_sha[41];          /* under lock: the append script, loaded */
+	double retry_at;              /* under lock: no reconnect before */
+	unsigned epoch;               /* under lock: the link's epoch when connected */
+} publisher;
+
 struct srv_bridge {
 	srv *s;
 	char host[256];
 	int port, db;
 	char seq_key[300];
 
-	pthread_mutex_t pub_lock;
-	redisContext *pub;            /* under pub_lock */
-	double pub_retry_at;          /* under pub_lock: no reconnect before */
+	publisher pub[PUBLISHERS];
+	atomic_uint next_pub;         /* where the next send starts looking */
+	atomic_uint epoch;            /* +1 each time the bridge thread connects
+	                                 again: older publishing connections may
+	                                 lead to a Redis that is gone */
 
 	/* Written by the bridge thread, read by /stats. */
 	atomic_bool connected;
@@ -109,7 +125,8 @@ srv_bridge_new(srv *s)
 	}
 	snprintf(b->seq_key, sizeof(b->seq_key), "%s:seq", s->cfg.redis_key);
 	snprintf(b->last_entry, sizeof(b->last_entry), "$");
-	pthread_mutex_init(&b->pub_lock, NULL);
+	for (int i = 0; i < PUBLISHERS; i++)
+		pthread_mutex_init(&b->pub[i].lock, NULL);
 	pthread_mutex_init(&b->entry_lock, NULL);
 	return b;
 }
@@ -119,9 +136,11 @@ srv_bridge_free(srv_bridge *b)
 {
 	if (b == NULL)
 		return;
-	if (b->pub != NULL)
-		redisFree(b->pub);
-	pthread_mutex_destroy(&b->pub_lock);
+	for (int i = 0; i < PUBLISHERS; i++) {
+		if (b->pub[i].c != NULL)
+			redisFree(b->pub[i].c);
+		pthread_mutex_destroy(&b->pub[i].lock);
+	}
 	pthread_mutex_destroy(&b->entry_lock);
 	free(b);
 }
@@ -180,37 +199,82 @@ connect_redis(srv_bridge *b, int read_timeout_ms)
 /* Sending                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Appends one entry; its id in *id_out.  Caller holds pub_lock. */
+/* Connects p and loads the append script.  Caller holds p->lock. */
 static bool
-append_entry(srv_bridge *b, const char *from, const char *text, size_t len, uint64_t *id_out)
+publisher_connect(srv_bridge *b, publisher *p)
+{
+	p->c = connect_redis(b, 1000);
+	if (p->c == NULL)
+		return false;
+	const char *argv[] = { "SCRIPT", "LOAD", APPEND_SCRIPT };
+	redisReply *r = command_argv(p->c, REDIS_REPLY_STRING, 3, argv, NULL);
+	if (r == NULL || r->len != 40) {
+		if (r != NULL)
+			freeReplyObject(r);
+		redisFree(p->c);
+		p->c = NULL;
+		return false;
+	}
+	memcpy(p->script_sha, r->str, 41);
+	freeReplyObject(r);
+	p->epoch = atomic_load(&b->epoch);
+	return true;
+}
+
+/* Appends one entry through p; its id in *id_out.  Caller holds p->lock. */
+static bool
+append_entry(srv_bridge *b, publisher *p, const char *from, const char *text, size_t len,
+             uint64_t *id_out)
 {
 	double now = srv_monotonic();
-	if (b->pub == NULL) {
-		if (now < b->pub_retry_at)
+	if (p->c != NULL && p->epoch != atomic_load(&b->epoch)) {
+		/* Made before the bridge lost Redis: it may lead nowhere, and a
+		 * failed send could not be told from a sent one.  Start afresh. */
+		redisFree(p->c);
+		p->c = NULL;
+		p->retry_at = 0;
+	}
+	if (p->c == NULL) {
+		if (now < p->retry_at)
 			return false;        /* it was down a moment ago: do not wait again */
-		b->pub = connect_redis(b, 1000);
-		if (b->pub == NULL) {
-			b->pub_retry_at = now + RETRY_MIN;
+		if (!publisher_connect(b, p)) {
+			p->retry_at = now + RETRY_MIN;
 			return false;
 		}
 	}
 	char max[24];
 	snprintf(max, sizeof(max), "%ld", b->s->cfg.redis_history);
-	const char *argv[] = { "EVAL", APPEND_SCRIPT, "2", b->s->cfg.redis_key, b->seq_key,
+	const char *argv[] = { "EVALSHA", p->script_sha, "2", b->s->cfg.redis_key, b->seq_key,
 	                       from, text, max };
-	size_t lens[] = { 4, sizeof(APPEND_SCRIPT) - 1, 1, strlen(b->s->cfg.redis_key),
-	                  strlen(b->seq_key), strlen(from), len, strlen(max) };
-	redisReply *r = command_argv(b->pub, REDIS_REPLY_INTEGER, 8, argv, lens);
+	size_t lens[] = { 7, 40, 1, strlen(b->s->cfg.redis_key), strlen(b->seq_key),
+	                  strlen(from), len, strlen(max) };
+	redisReply *r = command_argv(p->c, REDIS_REPLY_INTEGER, 8, argv, lens);
 	if (r == NULL) {
-		/* Maybe written, maybe not: the connection is not to be trusted. */
-		redisFree(b->pub);
-		b->pub = NULL;
-		b->pub_retry_at = now + RETRY_MIN;
+		/* Maybe written, maybe not: the connection is not to be trusted.
+		 * (A Redis restarted meanwhile also forgot the script: NOSCRIPT.) */
+		redisFree(p->c);
+		p->c = NULL;
+		p->retry_at = now + RETRY_MIN;
 		return false;
 	}
 	*id_out = (uint64_t)r->integer;
 	freeReplyObject(r);
 	return true;
+}
+
+/* A publisher for this send: the first free one from a rotating start, or
+ * (all busy) the start one, waited for.  Returned locked. */
+static publisher *
+take_publisher(srv_bridge *b)
+{
+	unsigned start = atomic_fetch_add(&b->next_pub, 1) % PUBLISHERS;
+	for (unsigned i = 0; i < PUBLISHERS; i++) {
+		publisher *p = &b->pub[(start + i) % PUBLISHERS];
+		if (pthread_mutex_trylock(&p->lock) == 0)
+			return p;
+	}
+	pthread_mutex_lock(&b->pub[start].lock);
+	return &b->pub[start];
 }
 
 srv_send_rc
@@ -221,9 +285,9 @@ srv_send_message(srv *s, const char *from, const char *text, size_t len, uint64_
 		if (!srv_registry_broadcast(s->registry, from, text, len, &id))
 			return SRV_SEND_NOMEM;
 	} else {
-		pthread_mutex_lock(&s->bridge->pub_lock);
-		bool ok = append_entry(s->bridge, from, text, len, &id);
-		pthread_mutex_unlock(&s->bridge->pub_lock);
+		publisher *p = take_publisher(s->bridge);
+		bool ok = append_entry(s->bridge, p, from, text, len, &id);
+		pthread_mutex_unlock(&p->lock);
 		if (!ok)
 			return SRV_SEND_UNAVAILABLE;
 	}
@@ -383,6 +447,7 @@ srv_bridge_main(void *arg)
 			backoff = RETRY_MIN;
 			read_stream(b, c);
 			atomic_store(&b->connected, false);
+			atomic_fetch_add(&b->epoch, 1);
 			atomic_fetch_add(&b->reconnects, 1);
 		}
 		if (c != NULL)
