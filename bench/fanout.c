@@ -131,7 +131,7 @@ connect_local(void)
 static int
 connect_client(long i)
 {
-	return connect_to(ports[i % n_ports]);
+	return n_ports > 1 ? connect_to(ports[i % n_ports]) : connect_local();
 }
 
 static bool last_response_closes;   /* the last response said Connection: close */
@@ -236,21 +236,29 @@ lp_drain(client *c, long i)
 static void
 lp_open_all(void)
 {
+	int reg[2] = { -1, -1 };           /* one registering connection per node */
 	for (long i = 0; i < n_clients; i++) {
-		/* Register on the client's own node and connection... */
-		clients[i].fd = connect_client(i);
+		/* Register on the client's node (on a connection reused while the
+		 * server keeps it)... */
+		int *r = &reg[i % n_ports];
+		if (*r < 0)
+			*r = connect_client(i);
 		char req[160];
 		int n = snprintf(req, sizeof(req), "GET /ab_b1/?name=fan%ld HTTP/1.1\r\nHost: b\r\n\r\n", i);
-		send_all(clients[i].fd, req, (size_t)n);
-		if (read_response(clients[i].fd, NULL, 0) != 200)
+		send_all(*r, req, (size_t)n);
+		if (read_response(*r, NULL, 0) != 200)
 			fail("registering a client");
-		if (last_response_closes) {          /* a server that closes after each answer */
-			close(clients[i].fd);
-			clients[i].fd = connect_client(i);
+		if (last_response_closes) {
+			close(*r);
+			*r = -1;
 		}
-		/* ...then its first /get_msg. */
+		/* ...then the client's own connection, with its first /get_msg. */
+		clients[i].fd = connect_client(i);
 		send_get_msg(&clients[i], i);
 	}
+	for (int k = 0; k < 2; k++)
+		if (reg[k] >= 0)
+			close(reg[k]);
 }
 
 static long reconnects;
@@ -496,6 +504,19 @@ raise_fd_limit(long need)
 	}
 }
 
+/* An epoll set of every client's socket (made non-blocking), keyed by index. */
+static int
+epoll_all_clients(void)
+{
+	int ep = epoll_create1(0);
+	for (long i = 0; i < n_clients; i++) {
+		fcntl(clients[i].fd, F_SETFL, O_NONBLOCK);
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)i };
+		epoll_ctl(ep, EPOLL_CTL_ADD, clients[i].fd, &ev);
+	}
+	return ep;
+}
+
 /* Reads whatever is ready; returns false if a client was disconnected. */
 static bool
 pump(int ep, double timeout_s)
@@ -551,12 +572,7 @@ run_fanout(double rate, long pid)
 		sse_open_all();
 	else
 		lp_open_all();
-	int ep = epoll_create1(0);
-	for (long i = 0; i < n_clients; i++) {
-		fcntl(clients[i].fd, F_SETFL, O_NONBLOCK);
-		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)i };
-		epoll_ctl(ep, EPOLL_CTL_ADD, clients[i].fd, &ev);
-	}
+	int ep = epoll_all_clients();
 	/* Let every request reach its waiting thread before the first message. */
 	double settle = 0.5 + (double)n_clients / 10000.0;
 	for (double until = now() + settle; now() < until;)
@@ -643,12 +659,7 @@ run_listen(double seconds)
 	if (clients == NULL)
 		fail("memory");
 	ws_open_all();
-	int ep = epoll_create1(0);
-	for (long i = 0; i < n_clients; i++) {
-		fcntl(clients[i].fd, F_SETFL, O_NONBLOCK);
-		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)i };
-		epoll_ctl(ep, EPOLL_CTL_ADD, clients[i].fd, &ev);
-	}
+	int ep = epoll_all_clients();
 	printf("ready: %ld WebSocket clients\n", n_clients);
 	fflush(stdout);
 	for (double end = now() + seconds; now() < end;)

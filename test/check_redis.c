@@ -5,8 +5,6 @@
  * stops itself, by its PID.  Where redis-server is not installed every test
  * here says so on stderr and passes; nowhere else is one skipped.
  */
-#define _GNU_SOURCE /* mkdtemp */
-
 #include "suites.h"
 #include "testutil.h"
 #include "wsframe.h"
@@ -18,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,7 +28,7 @@ static tu_server node_a, node_b;
 typedef struct {
 	pid_t pid;
 	int port;
-	char dir[64];
+	char dir[128];
 } redis_proc;
 
 static bool
@@ -98,13 +97,22 @@ redis_start(redis_proc *r)
 	ck_assert_msg(tu_wait_until(redis_up, &r->port, tu_slack(10)), "redis-server did not start");
 }
 
+/* A Redis on a free port with a fresh data directory under $TMPDIR (named
+ * by our PID and the port: no other test picks the same), not started. */
 static redis_proc
-redis_new(void)
+redis_prepare(void)
 {
 	redis_proc r = { .port = free_port() };
 	const char *tmp = getenv("TMPDIR");
-	snprintf(r.dir, sizeof(r.dir), "%s/pushq-redis-XXXXXX", tmp ? tmp : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(r.dir));
+	snprintf(r.dir, sizeof(r.dir), "%s/pushq-redis-%d-%d", tmp ? tmp : "/tmp", (int)getpid(), r.port);
+	ck_assert_msg(mkdir(r.dir, 0700) == 0, "mkdir %s", r.dir);
+	return r;
+}
+
+static redis_proc
+redis_new(void)
+{
+	redis_proc r = redis_prepare();
 	redis_start(&r);
 	return r;
 }
@@ -352,10 +360,7 @@ START_TEST(unreachable_at_start_is_not_fatal)
 {
 	if (!have_redis())
 		return;
-	redis_proc r = { .port = free_port() };
-	const char *tmp = getenv("TMPDIR");
-	snprintf(r.dir, sizeof(r.dir), "%s/pushq-redis-XXXXXX", tmp ? tmp : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(r.dir));
+	redis_proc r = redis_prepare();
 	node_a = node_start(&r);
 	join(&node_a, "early");
 	post(&node_a, "content=too+early", 503);
