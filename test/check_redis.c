@@ -129,7 +129,7 @@ static void
 redis_remove(redis_proc *r)
 {
 	redis_kill(r);
-	char cmd[128];
+	char cmd[sizeof(r->dir) + 16];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", r->dir);
 	ck_assert_int_eq(system(cmd), 0);
 }
