@@ -177,8 +177,10 @@ answer_buffered(srv_conn *c)
 		c->head_only = req->method == HTTP_HEAD;
 		c->keep_alive = req->keep_alive;
 		srv_route(c, req);
+		if (c->taken_over)
+			return false;        /* a session ran (and may have freed the parser) */
 		http_parser_reset(c->parser);
-		if (c->taken_over || !c->keep_alive)
+		if (!c->keep_alive)
 			return false;
 	}
 	return true;

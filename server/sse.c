@@ -140,6 +140,8 @@ srv_sse_serve(srv_conn *c, const char *name, const uint64_t *since)
 	long missed = since != NULL ? srv_client_resume(s->registry, client, *since) : 0;
 	c->keep_alive = false;
 	c->taken_over = true;           /* the stream owns the connection now */
+	http_parser_free(c->parser);    /* no more requests on it: ~4 KiB back */
+	c->parser = NULL;
 	if (c->out.len > 0 && !srv_flush(c)) {
 		srv_client_release(s->registry, client);
 		return;

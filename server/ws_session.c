@@ -56,6 +56,8 @@
 
 /* How long to wait for the peer's close frame after ours. */
 #define CLOSE_LINGER 1.0
+/* Bytes read at a time during a session (HTTP reads SRV_READ_SIZE). */
+#define WS_READ_SIZE 2048
 
 typedef struct {
 	srv_conn *c;
@@ -434,7 +436,13 @@ read_frames(ws_session *ws)
 	/* Frames the client sent right behind its handshake. */
 	if (!feed(ws, (const uint8_t *)c->in + c->in_off, c->in_len - c->in_off))
 		return;
-	uint8_t *buf = (uint8_t *)c->in;
+	/* A smaller read buffer than HTTP's for the session's long life: an
+	 * idle socket then holds a part of a page, not a page of its own.
+	 * Bigger frames simply take more reads (the decoder is incremental). */
+	uint8_t *buf = realloc(c->in, WS_READ_SIZE);
+	if (buf == NULL)
+		return;
+	c->in = (char *)buf;
 	for (;;) {
 		struct pollfd p[2] = { { .fd = c->fd, .events = POLLIN },
 		                       { .fd = ws->s->stop_fd, .events = POLLIN } };
@@ -455,7 +463,7 @@ read_frames(ws_session *ws)
 			next_ping = srv_monotonic() + ping_interval;
 			continue;
 		}
-		ssize_t n = recv(c->fd, buf, SRV_READ_SIZE, 0);
+		ssize_t n = recv(c->fd, buf, WS_READ_SIZE, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -554,6 +562,10 @@ upgrade_and_serve(srv_conn *c, const http_request *req, const char *chat_name,
 	http_buf_printf(&c->out, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
 	                         "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
 	c->taken_over = true;
+	/* The session reads frames, not requests: the HTTP parser and its head
+	 * buffer are no longer needed (about 4 KiB an open socket holds). */
+	http_parser_free(c->parser);
+	c->parser = NULL;
 	if (srv_flush(c)) {
 		pthread_mutex_init(&ws.write_lock, NULL);
 		run_session(&ws);
