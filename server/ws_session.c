@@ -439,9 +439,10 @@ read_frames(ws_session *ws)
 	/* A smaller read buffer than HTTP's for the session's long life: an
 	 * idle socket then holds a part of a page, not a page of its own.
 	 * Bigger frames simply take more reads (the decoder is incremental). */
-	uint8_t *buf = realloc(c->in, WS_READ_SIZE);
+	uint8_t *buf = malloc(WS_READ_SIZE);
 	if (buf == NULL)
 		return;
+	free(c->in);               /* its touched page goes to the next connection */
 	c->in = (char *)buf;
 	for (;;) {
 		struct pollfd p[2] = { { .fd = c->fd, .events = POLLIN },
