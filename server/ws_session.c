@@ -12,8 +12,8 @@
  *           a long poll's; then the broadcast calls our pusher
  *           (registry.h), which, if nobody is writing on this socket,
  *           takes from the queue and writes each message as a text frame
- *           with a non-blocking send.  No thread is woken for a delivery:
- *           on a loopback socket this halves the CPU a message costs.
+ *           with a non-blocking send.  No thread is woken for a delivery
+ *           (measured at N=1,000: 14.5 -> 3.75 us of server CPU each).
  *   writer  only when the socket's send buffer is full (the peer reads
  *           slower than we send) does a second thread take over: the
  *           message that did not fit goes back into the queue (or, if part
@@ -24,7 +24,7 @@
  *           slow reader never holds up the sender or anyone else.
  *           The writer is started on the first back-pressure, not with the
  *           session: most clients never need it, and a thread costs about
- *           10 KiB of memory per client (measured: 28 -> 18 KiB per idle
+ *           8 KiB of memory per client (measured: 28.1 -> 20.0 KiB per idle
  *           client at N=10,000) for nothing.
  * All writes to the socket happen under `write_lock`, a frame at a time, so
  * a pong can never land inside a message and frames keep the queue's
@@ -32,9 +32,10 @@
  * `drain_wanted`, and whoever holds the lock drains again as they let go
  * (write_unlock), so no message is left in the queue unwritten.
  *
- * Ending: the reader decides.  It sends its close frame, sets `done`, wakes
- * the writer (if there is one) and joins it, detaches the pusher; the
- * connection thread then closes the socket.  A send that fails shuts the
+ * Ending: the reader decides.  It sends its close frame, sets `done`,
+ * detaches the pusher (no broadcast writes after that), wakes the writer
+ * (if there is one) and joins it; the connection thread then closes the
+ * socket.  A send that fails shuts the
  * socket down, which ends the reader's poll at once.  After a close frame
  * is sent nothing else is: messages still queued stay for a reconnect.
  */
@@ -46,7 +47,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
