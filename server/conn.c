@@ -24,17 +24,29 @@
 /* ------------------------------------------------------------------ */
 
 bool
-srv_send_all(int fd, const void *data, size_t len)
+srv_send_all(srv *s, int fd, const void *data, size_t len)
 {
 	const char *p = data;
 	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		ssize_t n = send(fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return false;   /* error, or SO_SNDTIMEO ran out */
-		p += n;
-		len -= (size_t)n;
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+			return false;
+		/* The peer's buffer is full: wait for room, but not past the
+		 * server's stop nor SRV_SEND_TIMEOUT seconds without progress. */
+		struct pollfd ready[2] = { { .fd = fd, .events = POLLOUT },
+		                           { .fd = s->stop_fd, .events = POLLIN } };
+		int r = poll(ready, 2, SRV_SEND_TIMEOUT * 1000);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || ready[1].revents != 0)
+			return false;
 	}
 	return true;
 }
@@ -47,7 +59,7 @@ srv_flush(srv_conn *c)
 		c->out.failed = false;
 		return false;        /* an answer could not be built: give up */
 	}
-	bool ok = srv_send_all(c->fd, c->out.data, c->out.len);
+	bool ok = srv_send_all(c->s, c->fd, c->out.data, c->out.len);
 	c->out.len = 0;
 	/* A page-sized answer grew the buffer: give that memory back rather
 	 * than keep it for the (long) life of an idle connection. */

@@ -55,8 +55,11 @@ void srv_respond_json(srv_conn *c, int status, const http_buf *json);
 /* Writes everything in c->out.  False when the peer is gone. */
 bool srv_flush(srv_conn *c);
 
-/* Sends all of data; false on error or SRV_SEND_TIMEOUT. */
-bool srv_send_all(int fd, const void *data, size_t len);
+/* Sends all of data, waiting for room in the socket as needed; false on
+ * an error, after SRV_SEND_TIMEOUT seconds without progress, or when the
+ * server stops while it waits (so a client that reads nothing never holds
+ * a thread past SIGTERM). */
+bool srv_send_all(srv *s, int fd, const void *data, size_t len);
 
 /* True when the peer has closed its side (checked without waiting). */
 bool srv_peer_closed(int fd);

@@ -26,8 +26,6 @@
 #include "server/handlers.h"
 #include "server/util.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -35,33 +33,11 @@
 /* How long the browser waits before it reconnects, in milliseconds. */
 #define SSE_RETRY_MS 2000
 
-/*
- * Writes all of b, waiting for the socket as needed, but never past the
- * server's stop or SRV_SEND_TIMEOUT seconds without progress.
- */
+/* Writes all of b (conn.h: never past the stop or SRV_SEND_TIMEOUT). */
 static bool
 send_or_stop(srv_conn *c, const http_buf *b)
 {
-	size_t off = 0;
-	while (off < b->len) {
-		ssize_t n = send(c->fd, b->data + off, b->len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n > 0) {
-			off += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-			return false;
-		struct pollfd p[2] = { { .fd = c->fd, .events = POLLOUT },
-		                       { .fd = c->s->stop_fd, .events = POLLIN } };
-		int ready = poll(p, 2, SRV_SEND_TIMEOUT * 1000);
-		if (ready < 0 && errno == EINTR)
-			continue;
-		if (ready <= 0 || p[1].revents != 0)
-			return false;       /* no progress for too long, or stopping */
-	}
-	return true;
+	return srv_send_all(c->s, c->fd, b->data, b->len);
 }
 
 /* The head, the retry time and a first comment, in one write. */

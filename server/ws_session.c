@@ -116,22 +116,19 @@ mark_broken(ws_session *ws)
 
 /* Sends one whole, encoded frame (and frees it), after the rest of a
  * message frame if one was partly written.  A close frame is the last one
- * ever sent; when the server stops it is tried once, without waiting for
- * a peer that reads nothing. */
+ * ever sent.  When the server stops, nothing waits for a peer that reads
+ * nothing (srv_send_all). */
 static bool
 send_encoded(ws_session *ws, http_buf *frame, bool is_close)
 {
 	write_lock(ws);
 	bool ok = !ws->close_sent && !ws->broken && !frame->failed;
 	if (ok && ws->unsent.len > 0) {
-		ok = srv_send_all(ws->c->fd, ws->unsent.data, ws->unsent.len);
+		ok = srv_send_all(ws->s, ws->c->fd, ws->unsent.data, ws->unsent.len);
 		ws->unsent.len = 0;
 	}
-	if (ok && is_close && atomic_load(&ws->s->stopping))
-		ok = send(ws->c->fd, frame->data, frame->len, MSG_DONTWAIT | MSG_NOSIGNAL) ==
-		     (ssize_t)frame->len;
-	else if (ok)
-		ok = srv_send_all(ws->c->fd, frame->data, frame->len);
+	if (ok)
+		ok = srv_send_all(ws->s, ws->c->fd, frame->data, frame->len);
 	if (is_close)
 		ws->close_sent = true;
 	else if (!ok && !ws->close_sent)

@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,6 +297,38 @@ START_TEST(client_that_never_reads_is_bounded)
 }
 END_TEST
 
+/* A client that sends requests and never reads their answers: once its
+ * answers fill the socket the server's thread waits to write and reads no
+ * more.  SIGTERM must not wait for it: the server exits at once, 0. */
+START_TEST(sigterm_does_not_wait_for_a_deaf_client)
+{
+	server = tu_server_start(NULL);
+	int fd = connect_small_window();
+	static const char one[] = "GET /app.js HTTP/1.1\r\nHost: t\r\n\r\n";
+	long sent = 0;
+	double deadline = tu_now() + tu_slack(10);
+	/* Until our send buffer stays full for half a second: the server's
+	 * thread no longer reads, it waits to write. */
+	while (tu_now() < deadline && sent < 1000000) {
+		ssize_t n = send(fd, one, sizeof(one) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			sent++;
+			continue;
+		}
+		struct pollfd room = { .fd = fd, .events = POLLOUT };
+		if (poll(&room, 1, 500) == 0)
+			break;
+	}
+	ck_assert_msg(tu_now() < deadline, "the server never stopped reading");
+	double t0 = tu_now();
+	ck_assert_int_eq(tu_server_stop(&server, 5.0), 0);
+	/* Without the stop in srv_send_all: the whole 1.5 s grace, then "still
+	 * closing; exiting anyway". */
+	ck_assert_double_lt(tu_now() - t0, tu_slack(1.0));
+	close(fd);
+}
+END_TEST
+
 Suite *
 stress_suite(void)
 {
@@ -307,6 +340,7 @@ stress_suite(void)
 	tcase_add_test(tc, slow_loris_gets_408_and_others_are_served);
 	tcase_add_test(tc, connection_flood_gets_503_and_slots_come_back);
 	tcase_add_test(tc, client_that_never_reads_is_bounded);
+	tcase_add_test(tc, sigterm_does_not_wait_for_a_deaf_client);
 	suite_add_tcase(s, tc);
 	return s;
 }
