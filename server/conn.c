@@ -24,6 +24,19 @@
 /* ------------------------------------------------------------------ */
 
 bool
+srv_wait_writable(srv *s, int fd)
+{
+	for (;;) {
+		struct pollfd ready[2] = { { .fd = fd, .events = POLLOUT },
+		                           { .fd = s->stop_fd, .events = POLLIN } };
+		int r = poll(ready, 2, SRV_SEND_TIMEOUT * 1000);
+		if (r < 0 && errno == EINTR)
+			continue;
+		return r > 0 && ready[1].revents == 0;
+	}
+}
+
+bool
 srv_send_all(srv *s, int fd, const void *data, size_t len)
 {
 	const char *p = data;
@@ -32,21 +45,12 @@ srv_send_all(srv *s, int fd, const void *data, size_t len)
 		if (n > 0) {
 			p += n;
 			len -= (size_t)n;
+		} else if (n < 0 && errno == EINTR) {
 			continue;
+		} else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) ||
+		           !srv_wait_writable(s, fd)) {
+			return false;
 		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-			return false;
-		/* The peer's buffer is full: wait for room, but not past the
-		 * server's stop nor SRV_SEND_TIMEOUT seconds without progress. */
-		struct pollfd ready[2] = { { .fd = fd, .events = POLLOUT },
-		                           { .fd = s->stop_fd, .events = POLLIN } };
-		int r = poll(ready, 2, SRV_SEND_TIMEOUT * 1000);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0 || ready[1].revents != 0)
-			return false;
 	}
 	return true;
 }

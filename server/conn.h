@@ -61,6 +61,10 @@ bool srv_flush(srv_conn *c);
  * a thread past SIGTERM). */
 bool srv_send_all(srv *s, int fd, const void *data, size_t len);
 
+/* Waits until fd can take more bytes: false after SRV_SEND_TIMEOUT seconds,
+ * or at once when the server stops. */
+bool srv_wait_writable(srv *s, int fd);
+
 /* True when the peer has closed its side (checked without waiting). */
 bool srv_peer_closed(int fd);
 

@@ -130,13 +130,21 @@ send_file(srv_conn *c, int fd, size_t size, const char *type)
 		c->keep_alive = false;
 		return;
 	}
+	/* Non-blocking for the copy, so that a peer that reads nothing cannot
+	 * hold this thread past the server's stop (srv_wait_writable). */
+	int flags = fcntl(c->fd, F_GETFL);
+	fcntl(c->fd, F_SETFL, flags | O_NONBLOCK);
 	off_t offset = 0;
-	while ((size_t)offset < size) {
-		if (sendfile(c->fd, fd, &offset, size - (size_t)offset) <= 0) {
-			c->keep_alive = false;   /* the peer saw a short body */
-			return;
-		}
+	bool ok = true;
+	while (ok && (size_t)offset < size) {
+		ssize_t n = sendfile(c->fd, fd, &offset, size - (size_t)offset);
+		if (n > 0 || (n < 0 && errno == EINTR))
+			continue;
+		ok = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && srv_wait_writable(c->s, c->fd);
 	}
+	fcntl(c->fd, F_SETFL, flags);
+	if (!ok)
+		c->keep_alive = false;   /* the peer saw a short body */
 }
 
 /* The walk: every directory on the way opened with O_NOFOLLOW, each one

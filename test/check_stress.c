@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static tu_server server;
@@ -329,6 +330,35 @@ START_TEST(sigterm_does_not_wait_for_a_deaf_client)
 }
 END_TEST
 
+/* The same with a file sent by sendfile (above 64 KiB): the copy waits for
+ * room with the server's stop in view too. */
+START_TEST(sigterm_does_not_wait_for_a_deaf_download)
+{
+	char dir[128], file[160];
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, sizeof(dir), "%s/pushq-big-%d", tmp ? tmp : "/tmp", (int)getpid());
+	snprintf(file, sizeof(file), "%s/big.bin", dir);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	FILE *f = fopen(file, "w");
+	ck_assert_ptr_nonnull(f);
+	static char chunk[65536];
+	for (int i = 0; i < 256; i++)               /* 16 MiB: more than any socket holds */
+		ck_assert_uint_eq(fwrite(chunk, 1, sizeof(chunk), f), sizeof(chunk));
+	fclose(f);
+	const char *args[] = { "--www", dir, NULL };
+	server = tu_server_start(args);
+	int fd = connect_small_window();
+	tu_send_str(fd, "GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n");
+	ck_assert_double_ge(tu_wait_readable(fd, tu_slack(5)), 0);   /* the copy began */
+	double t0 = tu_now();
+	ck_assert_int_eq(tu_server_stop(&server, 5.0), 0);
+	ck_assert_double_lt(tu_now() - t0, tu_slack(1.0));
+	close(fd);
+	ck_assert_int_eq(unlink(file), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 Suite *
 stress_suite(void)
 {
@@ -341,6 +371,7 @@ stress_suite(void)
 	tcase_add_test(tc, connection_flood_gets_503_and_slots_come_back);
 	tcase_add_test(tc, client_that_never_reads_is_bounded);
 	tcase_add_test(tc, sigterm_does_not_wait_for_a_deaf_client);
+	tcase_add_test(tc, sigterm_does_not_wait_for_a_deaf_download);
 	suite_add_tcase(s, tc);
 	return s;
 }
