@@ -201,8 +201,8 @@ start_connection(srv *s, int fd)
 	}
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	struct timeval send_timeout = { SRV_SEND_TIMEOUT, 0 };
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof(send_timeout));
+	/* No SO_SNDTIMEO: every write waits in srv_wait_writable (conn.h), which
+	 * gives up after SRV_SEND_TIMEOUT seconds or at the server's stop. */
 
 	srv_conn *c = calloc(1, sizeof(*c));
 	pthread_t thread;
