@@ -138,7 +138,7 @@ stream_event_id(stream *s, char *json, size_t cap)
 	return id;
 }
 
-/* "open":*arg+1 in /stats: the stream is in (and the asking connection). */
+/* "client_count":*arg in /stats. */
 static bool
 clients_are(void *arg)
 {

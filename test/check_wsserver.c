@@ -340,24 +340,30 @@ read_chat_frame(int fd)
 	return f;
 }
 
-/* POSTs `count` messages "TAG-i" (with `pad` bytes of padding) on one
- * keep-alive connection; each must be answered 200. */
+/* POSTs message "TAG-i-" plus `pad` bytes of padding (at most 4,000) on the
+ * keep-alive connection fd; it must be answered 200. */
+static void
+post_one(int fd, const char *tag, int i, int pad)
+{
+	char body[4200], req[4400];
+	int n = snprintf(body, sizeof(body), "content=%s-%d-", tag, i);
+	memset(body + n, 'x', (size_t)pad);
+	body[n + pad] = '\0';
+	snprintf(req, sizeof(req), "POST /send_msg HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n"
+	         "Content-Type: application/x-www-form-urlencoded\r\n\r\n%s", strlen(body), body);
+	tu_send_str(fd, req);
+	tu_response r = tu_read_response(fd, 0);
+	ck_assert_int_eq(r.status, 200);
+	tu_response_free(&r);
+}
+
+/* POSTs `count` messages "TAG-i-" on one keep-alive connection. */
 static void
 post_messages(const char *tag, int count, int pad)
 {
 	int fd = tu_connect(server.port);
-	char body[4200], req[4400];
-	for (int i = 0; i < count; i++) {
-		int n = snprintf(body, sizeof(body), "content=%s-%d-", tag, i);
-		memset(body + n, 'x', (size_t)pad);
-		body[n + pad] = '\0';
-		snprintf(req, sizeof(req), "POST /send_msg HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n"
-		         "Content-Type: application/x-www-form-urlencoded\r\n\r\n%s", strlen(body), body);
-		tu_send_str(fd, req);
-		tu_response r = tu_read_response(fd, 0);
-		ck_assert_int_eq(r.status, 200);
-		tu_response_free(&r);
-	}
+	for (int i = 0; i < count; i++)
+		post_one(fd, tag, i, pad);
 	close(fd);
 }
 
@@ -457,16 +463,7 @@ START_TEST(backpressure_hands_over_to_the_writer)
 	double t0 = tu_now();
 	int fd = tu_connect(server.port);
 	for (int i = 0; i < FLOOD; i++) {
-		char body[PAD + 64], req[PAD + 256];
-		int n = snprintf(body, sizeof(body), "content=flood-%d-", i);
-		memset(body + n, 'x', PAD);
-		body[n + PAD] = '\0';
-		snprintf(req, sizeof(req), "POST /send_msg HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n"
-		         "Content-Type: application/x-www-form-urlencoded\r\n\r\n%s", strlen(body), body);
-		tu_send_str(fd, req);
-		tu_response r = tu_read_response(fd, 0);
-		ck_assert_int_eq(r.status, 200);
-		tu_response_free(&r);
+		post_one(fd, "flood", i, PAD);
 		chat_frame f = read_chat_frame(fast);   /* the other client keeps up */
 		ck_assert_int_eq(f.id, i + 1);
 		ck_assert_int_eq(f.dropped, 0);
