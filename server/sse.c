@@ -14,7 +14,7 @@
  *   - A comment line every --sse-heartbeat seconds (15 by default) keeps
  *     proxies from closing a quiet stream, and finds a dead peer.
  *   - SIGTERM shuts the queues down: the take returns at once and the stream
- *     ends.  A write never waits past the stop (stop_fd is polled with it).
+ *     ends.  A write never waits past the stop (srv_send_all, conn.h).
  *   - A client that reads nothing fills its socket, then its bounded queue:
  *     drops are counted as for anyone, and after SRV_SEND_TIMEOUT seconds of
  *     no progress the stream is closed.  Nobody else waits for it: a
@@ -33,13 +33,6 @@
 /* How long the browser waits before it reconnects, in milliseconds. */
 #define SSE_RETRY_MS 2000
 
-/* Writes all of b (conn.h: never past the stop or SRV_SEND_TIMEOUT). */
-static bool
-send_or_stop(srv_conn *c, const http_buf *b)
-{
-	return srv_send_all(c->s, c->fd, b->data, b->len);
-}
-
 /* The head, the retry time and a first comment, in one write. */
 static bool
 start_stream(srv_conn *c, const char *name, long missed_at_start)
@@ -54,7 +47,7 @@ start_stream(srv_conn *c, const char *name, long missed_at_start)
 	snprintf(comment, sizeof(comment), "pushq stream for %s; %ld missed before it",
 	         name, missed_at_start);
 	http_sse_comment_append(&c->out, comment);
-	bool ok = !c->out.failed && send_or_stop(c, &c->out);
+	bool ok = !c->out.failed && srv_send_all(c->s, c->fd, c->out.data, c->out.len);
 	c->out.len = 0;
 	return ok;
 }
@@ -69,7 +62,8 @@ send_event(srv_conn *c, srv_client *client, srv_msg *m, srv_gap gap, http_buf *s
 	srv_msg_append_json(&json, m, &gap);
 	scratch->len = 0;
 	http_sse_event_append(scratch, id, json.data, json.len);
-	bool ok = !json.failed && !scratch->failed && send_or_stop(c, scratch);
+	bool ok = !json.failed && !scratch->failed &&
+	          srv_send_all(c->s, c->fd, scratch->data, scratch->len);
 	http_buf_free(&json);
 	if (ok)
 		srv_msg_release(m);
@@ -94,7 +88,7 @@ stream(srv_conn *c, srv_client *client, const atomic_bool *hung_up)
 		} else if (rc == QUEUE_EMPTY) {
 			event.len = 0;
 			http_sse_comment_append(&event, "keep-alive");
-			if (!send_or_stop(c, &event))
+			if (!srv_send_all(c->s, c->fd, event.data, event.len))
 				break;
 		} else {
 			break;     /* shutdown, or the client hung up */
