@@ -566,6 +566,7 @@ srv_client_take(srv_registry *r, srv_client *c, double timeout_s,
 {
 	void *item = replay_next(c);
 	queue_rc rc = item != NULL ? QUEUE_OK
+	            : timeout_s == 0 ? queue_get_nowait(c->q, &item)   /* no clock needed */
 	            : queue_get_cancellable(c->q, &item, &timeout_s, cancel);
 	if (rc == QUEUE_OK) {
 		*m_out = item;
