@@ -73,6 +73,7 @@ struct queue {
 	unsigned waiting_getters;
 	unsigned waiting_putters;
 	unsigned waiting_joiners;
+	size_t high_water;        /* most items held since queue_take_high_water */
 };
 
 #define STORE_INITIAL_CAP 8
@@ -166,6 +167,8 @@ store_push(queue *q, void *item)
 		q->slots[ring_index(q, q->count)] = s;
 		q->count++;
 	}
+	if (q->count > q->high_water)
+		q->high_water = q->count;
 	return true;
 }
 
@@ -567,6 +570,23 @@ queue_join(queue *q)
 	pthread_mutex_unlock(&q->mutex);
 }
 
+queue_rc
+queue_join_timeout(queue *q, double timeout_s)
+{
+	if (q == NULL || !timeout_valid(timeout_s))
+		return QUEUE_EINVAL;
+	struct timespec deadline = deadline_after(timeout_s);
+	pthread_mutex_lock(&q->mutex);
+	while (q->unfinished_tasks > 0 && !deadline_passed(&deadline)) {
+		q->waiting_joiners++;
+		wait_on(q, &q->all_tasks_done, &deadline);
+		q->waiting_joiners--;
+	}
+	queue_rc rc = q->unfinished_tasks > 0 ? QUEUE_TIMEOUT : QUEUE_OK;
+	pthread_mutex_unlock(&q->mutex);
+	return rc;
+}
+
 void
 queue_shutdown(queue *q, bool immediate)
 {
@@ -606,6 +626,30 @@ queue_get_stats(queue *q, queue_stats *out)
 	out->waiting_putters = q->waiting_putters;
 	out->waiting_joiners = q->waiting_joiners;
 	out->is_shutdown = q->is_shutdown;
+	out->high_water = q->high_water;
+	pthread_mutex_unlock(&q->mutex);
+}
+
+size_t
+queue_take_high_water(queue *q)
+{
+	if (q == NULL)
+		return 0;
+	pthread_mutex_lock(&q->mutex);
+	size_t most = q->high_water;
+	q->high_water = q->count;
+	pthread_mutex_unlock(&q->mutex);
+	return most;
+}
+
+void
+queue_visit(queue *q, void (*visit)(void *item, void *ctx), void *ctx)
+{
+	if (q == NULL || visit == NULL)
+		return;
+	pthread_mutex_lock(&q->mutex);
+	for (size_t i = 0; i < q->count; i++)
+		visit(q->slots[q->kind == QUEUE_PRIORITY ? i : ring_index(q, i)].item, ctx);
 	pthread_mutex_unlock(&q->mutex);
 }
 
@@ -669,6 +713,7 @@ queue_rc_name(queue_rc rc)
 	case QUEUE_EINVAL: return "EINVAL";
 	case QUEUE_ENOMEM: return "ENOMEM";
 	case QUEUE_CANCELLED: return "CANCELLED";
+	case QUEUE_TIMEOUT: return "TIMEOUT";
 	}
 	return "?";
 }

@@ -45,7 +45,8 @@ typedef enum {
 	QUEUE_EINVAL = 4,   /* ValueError: NULL argument, negative / NaN /
 	                       too-large timeout, task_done() too often */
 	QUEUE_ENOMEM = 5,   /* no memory to store the item (no Python twin) */
-	QUEUE_CANCELLED = 6 /* queue_get_cancellable: called off (no Python twin) */
+	QUEUE_CANCELLED = 6, /* queue_get_cancellable: called off (no Python twin) */
+	QUEUE_TIMEOUT = 7   /* queue_join_timeout: tasks still unfinished (no Python twin) */
 } queue_rc;
 
 /*
@@ -83,6 +84,8 @@ typedef struct {
 	unsigned waiting_putters; /* threads blocked in put() now */
 	unsigned waiting_joiners; /* threads blocked in join() now */
 	bool is_shutdown;
+	size_t high_water;       /* most items held at once since the last
+	                            queue_take_high_water() (or since made) */
 } queue_stats;
 
 /*
@@ -191,6 +194,15 @@ queue_rc queue_task_done(queue *q);
 void queue_join(queue *q);
 
 /*
+ * Not in Python (its join() cannot time out): queue_join() that waits at
+ * most timeout_s seconds.  QUEUE_OK when every task is done, QUEUE_TIMEOUT
+ * when some are still unfinished at the deadline, QUEUE_EINVAL for q == NULL
+ * or a timeout that queue_get would refuse.  For callers that must never
+ * wait forever, like the queue lab of the teaching pages.
+ */
+queue_rc queue_join_timeout(queue *q, double timeout_s);
+
+/*
  * Python: q.shutdown(immediate).  From now on put gives QUEUE_SHUTDOWN and
  * get gives the remaining items, then QUEUE_SHUTDOWN.  With immediate, the
  * remaining items are dropped at once (each passed to free_item) and the
@@ -218,6 +230,22 @@ long queue_unfinished_tasks(queue *q);
  * re-check at once, so a larger bound lets them in without waiting for a get.
  */
 void queue_set_maxsize(queue *q, long maxsize);
+
+/*
+ * Not in Python: the most items held at once since the last call (or since
+ * the queue was made), then starts counting again from the items held now.
+ * A burst that fills and drains between two looks at qsize() shows here.
+ */
+size_t queue_take_high_water(queue *q);
+
+/*
+ * Not in Python (where one reads list(q.queue)): calls visit(item, ctx) for
+ * each item held, in the order they are stored, under the queue's lock -- so
+ * an item cannot be taken and freed while visit looks at it.  visit must be
+ * quick and must not call the queue.  FIFO and LIFO: oldest put first (a
+ * FIFO's get() order); PRIORITY: heap order.  NULL q or visit is a no-op.
+ */
+void queue_visit(queue *q, void (*visit)(void *item, void *ctx), void *ctx);
 
 /* Not in Python: a consistent snapshot of the queue, for teaching and stats. */
 void queue_get_stats(queue *q, queue_stats *out);

@@ -341,7 +341,9 @@ deliver_entries(srv_bridge *b, const redisReply *reply)
 		const redisReply *msg = entry_field(e->element[1], "msg");
 		if (id != NULL && from != NULL && msg != NULL) {
 			uint64_t n = strtoull(id->str, NULL, 10);
-			if (!srv_registry_deliver(b->s->registry, n, from->str, msg->str, msg->len))
+			/* A stream entry's id is "<ms>-<seq>": the ms is when XADD ran. */
+			uint64_t sent_at = strtoull(e->element[0]->str, NULL, 10);
+			if (!srv_registry_deliver(b->s->registry, n, from->str, msg->str, msg->len, sent_at))
 				return false;    /* out of memory: read it again */
 			atomic_store(&b->last_id, n);
 		}

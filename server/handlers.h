@@ -6,6 +6,7 @@
  *   static.c      files under --www
  *   ws_session.c  WebSocket sessions (echo and chat)
  *   sse.c         Server-Sent Events streams (/events)
+ *   lab_http.c    the queue lab's API (/lab/...), on lab.h's queues
  *
  * Every function here runs on the connection's own thread and appends its
  * answer to c->out (conn.h); the connection thread writes it.  A WebSocket
@@ -52,5 +53,16 @@ void srv_ws_serve(srv_conn *c, const http_request *req, const char *chat_name,
  * Last-Event-ID or ?since=).
  */
 void srv_sse_serve(srv_conn *c, const char *name, const uint64_t *since);
+
+/* The queue lab (lab_http.c; docs/api.md, "The queue lab"): one view per
+ * call, routed by router.c. */
+void srv_view_lab_new(srv_conn *c, const http_request *req);
+void srv_view_lab_state(srv_conn *c, const http_request *req);
+void srv_view_lab_put(srv_conn *c, const http_request *req);
+void srv_view_lab_get(srv_conn *c, const http_request *req);
+void srv_view_lab_task_done(srv_conn *c, const http_request *req);
+void srv_view_lab_join(srv_conn *c, const http_request *req);
+void srv_view_lab_shutdown(srv_conn *c, const http_request *req);
+void srv_view_lab_delete(srv_conn *c, const http_request *req);
 
 #endif

@@ -66,6 +66,10 @@ struct srv_client {
 	pthread_mutex_t push_lock;   /* guards pushers, held while one runs */
 	srv_pusher *pushers;         /* attached sessions, usually 0 or 1 */
 	atomic_bool has_pushers;     /* read by broadcasts under r->table only */
+	atomic_int sessions;         /* pushers attached: WebSocket sessions */
+	atomic_bool short_polling;   /* its last /get_msg asked timeout=0 */
+	_Atomic double peak_window;  /* when the last high-water window began */
+	atomic_size_t peak_last;     /* the most it held in that window */
 };
 
 struct srv_registry {
@@ -112,14 +116,25 @@ release_queued_msg(void *item)
 }
 
 /* A message with no references yet; its JSON is rendered once, here. */
+/* Milliseconds since 1970 on the wall clock: when a message was sent. */
+static uint64_t
+wall_clock_ms(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+}
+
 static srv_msg *
-msg_new(uint64_t id, const char *from, const char *text, size_t text_len)
+msg_new(uint64_t id, const char *from, const char *text, size_t text_len,
+        uint64_t sent_at_ms)
 {
 	http_buf json = { 0 };
 	http_buf_puts(&json, "{\"status\":true,\"msg\":");
 	http_buf_json_string(&json, text, text_len);
 	http_buf_printf(&json, ",\"id\":%llu,\"from\":", (unsigned long long)id);
 	http_buf_json_string(&json, from, strlen(from));
+	http_buf_printf(&json, ",\"sent_at\":%llu", (unsigned long long)sent_at_ms);
 	srv_msg *m = json.failed ? NULL : malloc(sizeof(*m) + json.len);
 	if (m != NULL) {
 		atomic_init(&m->refs, 0);
@@ -443,9 +458,9 @@ count_gap(srv_registry *r, uint64_t gap)
  */
 static bool
 broadcast_as(srv_registry *r, uint64_t id, const char *from, const char *text,
-             size_t text_len)
+             size_t text_len, uint64_t sent_at_ms)
 {
-	srv_msg *m = msg_new(id, from, text, text_len);
+	srv_msg *m = msg_new(id, from, text, text_len, sent_at_ms);
 	pthread_rwlock_rdlock(&r->table);
 	srv_client **pushes = m == NULL ? NULL
 	                    : malloc((r->client_count + 1) * sizeof(*pushes));
@@ -492,7 +507,7 @@ srv_registry_broadcast(srv_registry *r, const char *from, const char *text,
 {
 	pthread_mutex_lock(&r->send);
 	uint64_t id = r->next_id;
-	if (!broadcast_as(r, id, from, text, text_len))
+	if (!broadcast_as(r, id, from, text, text_len, wall_clock_ms()))
 		return false;
 	if (id_out != NULL)
 		*id_out = id;
@@ -501,14 +516,15 @@ srv_registry_broadcast(srv_registry *r, const char *from, const char *text,
 
 bool
 srv_registry_deliver(srv_registry *r, uint64_t id, const char *from, const char *text,
-                     size_t text_len)
+                     size_t text_len, uint64_t sent_at_ms)
 {
 	pthread_mutex_lock(&r->send);
 	if (id < r->next_id) {
 		pthread_mutex_unlock(&r->send);
 		return true;         /* delivered already */
 	}
-	return broadcast_as(r, id, from, text, text_len);
+	return broadcast_as(r, id, from, text, text_len,
+	                    sent_at_ms != 0 ? sent_at_ms : wall_clock_ms());
 }
 
 void
@@ -527,6 +543,7 @@ srv_client_attach_pusher(srv_client *c, srv_pusher *p)
 	p->next = c->pushers;
 	c->pushers = p;
 	atomic_store(&c->has_pushers, true);
+	atomic_fetch_add(&c->sessions, 1);
 	pthread_mutex_unlock(&c->push_lock);
 }
 
@@ -537,6 +554,7 @@ srv_client_detach_pusher(srv_client *c, srv_pusher *p)
 	for (srv_pusher **link = &c->pushers; *link != NULL; link = &(*link)->next) {
 		if (*link == p) {
 			*link = p->next;
+			atomic_fetch_sub(&c->sessions, 1);
 			break;
 		}
 	}
@@ -804,23 +822,56 @@ kind_name(srv_client_kind kind)
 }
 
 void
-srv_registry_clients_json(srv_registry *r, http_buf *b)
+srv_client_note_poll(srv_client *c, double timeout_s)
+{
+	atomic_store(&c->short_polling, timeout_s == 0);
+}
+
+/*
+ * The most messages c's queue held at once lately: in the window now open
+ * (the queue's high-water mark) or the one before it.  A window lasts at
+ * least SRV_PEAK_WINDOW seconds and is closed by the first look after
+ * that, so a burst that fills and drains between two looks at /stats
+ * still shows, in every look for a second or more.
+ */
+#define SRV_PEAK_WINDOW 1.0
+
+static size_t
+recent_peak(srv_client *c, const queue_stats *qs, double now)
+{
+	double began = atomic_load(&c->peak_window);
+	if (now - began >= SRV_PEAK_WINDOW &&
+	    atomic_compare_exchange_strong(&c->peak_window, &began, now))
+		atomic_store(&c->peak_last, queue_take_high_water(c->q));
+	size_t last = atomic_load(&c->peak_last);
+	return last > qs->high_water ? last : qs->high_water;
+}
+
+void
+srv_registry_clients_json(srv_registry *r, http_buf *b, const char *only)
 {
 	http_buf_puts(b, "[");
 	bool first = true;
+	double now = srv_monotonic();
 	pthread_rwlock_rdlock(&r->table);
 	for (size_t i = 0; i < r->bucket_count; i++) {
 		for (srv_client *c = r->buckets[i]; c != NULL; c = c->next) {
+			if (only != NULL && strcmp(c->name, only) != 0)
+				continue;
 			queue_stats qs;
 			queue_get_stats(c->q, &qs);
 			http_buf_puts(b, first ? "{\"name\":" : ",{\"name\":");
 			first = false;
 			http_buf_json_string(b, c->name, strlen(c->name));
-			http_buf_printf(b, ",\"kind\":\"%s\",\"queue\":%zu,\"maxsize\":%ld,"
-			                "\"dropped\":%ld,\"waiting\":%u}",
-			                kind_name(c->kind), qs.qsize,
-			                qs.maxsize, atomic_load(&c->dropped_total),
-			                qs.waiting_getters);
+			http_buf_printf(b, ",\"kind\":\"%s\",\"short\":%s,\"queue\":%zu,"
+			                "\"peak\":%zu,\"maxsize\":%ld,\"dropped\":%ld,"
+			                "\"waiting\":%u,\"sessions\":%d,\"idle\":%.1f}",
+			                kind_name(c->kind),
+			                c->kind == SRV_CLIENT_POLL && atomic_load(&c->short_polling)
+			                    ? "true" : "false",
+			                qs.qsize, recent_peak(c, &qs, now), qs.maxsize,
+			                atomic_load(&c->dropped_total), qs.waiting_getters,
+			                atomic_load(&c->sessions), now - atomic_load(&c->last_seen));
 		}
 	}
 	pthread_rwlock_unlock(&r->table);

@@ -37,7 +37,9 @@ typedef struct {
 	atomic_int refs;
 	uint64_t id;            /* global, increasing: a client queue's order */
 	size_t json_len;
-	char json[];            /* {"status":true,"msg":...,"id":N,"from":...  (no '}') */
+	char json[];            /* {"status":true,"msg":...,"id":N,"from":...,
+	                           "sent_at":MS  (no '}'); MS: when it was sent,
+	                           milliseconds since 1970 (the server's clock) */
 } srv_msg;
 
 /* Drops one reference; frees the message with the last one. */
@@ -150,10 +152,11 @@ void srv_client_give_back(srv_registry *r, srv_client *c, srv_msg *m,
  * The same for a message whose id was given elsewhere (a Redis stream,
  * bridge.h): ids must come in increasing order; one not above the last is
  * ignored (delivered already), and ids skipped on the way are counted as
- * drops for every client.  False when out of memory.
+ * drops for every client.  sent_at_ms: when it was sent (0: now).  False
+ * when out of memory.
  */
 bool srv_registry_deliver(srv_registry *r, uint64_t id, const char *from,
-                          const char *text, size_t text_len);
+                          const char *text, size_t text_len, uint64_t sent_at_ms);
 
 /* The next message is numbered after last_id (a node that joins a stream
  * where ids are already given out).  No effect if it is behind. */
@@ -213,8 +216,17 @@ typedef struct {
 
 void srv_registry_counts_get(srv_registry *r, srv_registry_counts *out);
 
-/* Appends a JSON array of the clients: name, kind, queue depth, maxsize,
- * dropped, waiting. */
-void srv_registry_clients_json(srv_registry *r, http_buf *b);
+/* Notes how client c polls (timeout 0: short polling), for /stats. */
+void srv_client_note_poll(srv_client *c, double timeout_s);
+
+/*
+ * Appends a JSON array of the clients (only the one called `only`, unless
+ * NULL): name, kind ("poll", "ws", "sse"), short (a poll client whose last
+ * /get_msg asked timeout=0), queue (depth now), peak (the most it held in
+ * the last second or so), maxsize, dropped, waiting (threads blocked in
+ * its queue now), sessions (WebSockets attached), idle (seconds since its
+ * last request ended).
+ */
+void srv_registry_clients_json(srv_registry *r, http_buf *b, const char *only);
 
 #endif

@@ -297,6 +297,7 @@ view_get_msg(srv_conn *c, const http_request *req)
 		c->keep_alive = false;
 		return;
 	}
+	srv_client_note_poll(client, timeout);
 	take_and_answer(c, client, timeout);
 	srv_client_release(c->s->registry, client);
 }
@@ -337,11 +338,17 @@ thread_count(void)
 	return threads;
 }
 
+/* /stats, or /stats?name=N for client N alone (a page checks its name). */
 static void
 view_stats(srv_conn *c, const http_request *req)
 {
-	(void)req;
 	srv *s = c->s;
+	char name[SRV_NAME_MAX + 1];
+	int only = query_name(req, name);
+	if (only < 0) {
+		respond_no_message(c, 400, "bad name");
+		return;
+	}
 	srv_registry_counts counts;
 	srv_registry_counts_get(s->registry, &counts);
 	http_buf json = { 0 };
@@ -357,7 +364,13 @@ view_stats(srv_conn *c, const http_request *req)
 	                (unsigned long long)counts.dropped, (unsigned long long)counts.missed,
 	                (unsigned long long)counts.last_id, counts.history, s->cfg.history,
 	                s->cfg.queue_size, s->cfg.poll_timeout, counts.clients);
-	srv_registry_clients_json(s->registry, &json);
+	srv_registry_clients_json(s->registry, &json, only > 0 ? name : NULL);
+	size_t lab_queues;
+	long lab_blocked;
+	srv_lab_counts(s->lab, &lab_queues, &lab_blocked);
+	http_buf_printf(&json, ",\"lab\":{\"queues\":%zu,\"max_queues\":%d,\"blocked\":%ld,"
+	                "\"max_blocked\":%d}", lab_queues, SRV_LAB_MAX_QUEUES, lab_blocked,
+	                SRV_LAB_MAX_BLOCKED);
 	http_buf_puts(&json, ",\"redis\":");
 	srv_bridge_stats_json(s, &json);
 	http_buf_puts(&json, "}");
@@ -434,6 +447,14 @@ static const route routes[] = {
 	{ "/ws/echo",    M_GET,                   view_ws_echo },
 	{ "/ws/accept",  M_GET | M_HEAD,          view_ws_accept },
 	{ "/events",     M_GET,                   view_events },
+	{ "/lab/new",    M_POST,                  srv_view_lab_new },
+	{ "/lab/state",  M_GET | M_HEAD,          srv_view_lab_state },
+	{ "/lab/put",    M_POST,                  srv_view_lab_put },
+	{ "/lab/get",    M_POST,                  srv_view_lab_get },
+	{ "/lab/task_done", M_POST,               srv_view_lab_task_done },
+	{ "/lab/join",   M_POST,                  srv_view_lab_join },
+	{ "/lab/shutdown", M_POST,                srv_view_lab_shutdown },
+	{ "/lab/delete", M_POST,                  srv_view_lab_delete },
 };
 
 /* Any other path: a file under --www. */

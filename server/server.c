@@ -128,7 +128,8 @@ srv_open(srv *s, const srv_config *cfg, char *err, size_t errlen)
 	s->stop_fd = eventfd(0, EFD_CLOEXEC);
 	s->registry = srv_registry_new(cfg->queue_size, cfg->max_clients, cfg->history);
 	s->watch = s->stop_fd < 0 ? NULL : srv_watch_new(max_fds, s->stop_fd);
-	if (s->stop_fd < 0 || s->registry == NULL || s->watch == NULL) {
+	s->lab = srv_lab_new();
+	if (s->stop_fd < 0 || s->registry == NULL || s->watch == NULL || s->lab == NULL) {
 		srv_close(s);
 		return set_error(err, errlen, "out of resources at start");
 	}
@@ -250,6 +251,9 @@ srv_reaper_main(void *arg)
 		size_t removed = srv_registry_reap(s->registry, s->cfg.client_ttl);
 		if (removed > 0)
 			srv_log(SRV_LOG_DEBUG, "forgot %zu idle client(s)", removed);
+		removed = srv_lab_reap(s->lab, SRV_LAB_TTL);
+		if (removed > 0)
+			srv_log(SRV_LOG_DEBUG, "removed %zu idle lab queue(s)", removed);
 	}
 	return NULL;
 }
@@ -262,6 +266,7 @@ srv_stop(srv *s, double seconds)
 	ssize_t ignored = write(s->stop_fd, &one, sizeof(one));
 	(void)ignored;
 	srv_registry_shutdown(s->registry);
+	srv_lab_stop(s->lab);
 
 	struct timespec deadline;
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -292,6 +297,7 @@ srv_close(srv *s)
 	srv_bridge_free(s->bridge);
 	srv_registry_free(s->registry);
 	srv_watch_free(s->watch);
+	srv_lab_free(s->lab);
 	pthread_attr_destroy(&s->thread_attr);
 	pthread_attr_destroy(&s->thread_attr_joinable);
 	pthread_cond_destroy(&s->all_closed);
@@ -300,4 +306,5 @@ srv_close(srv *s)
 	s->registry = NULL;
 	s->watch = NULL;
 	s->bridge = NULL;
+	s->lab = NULL;
 }

@@ -7,7 +7,8 @@
  *                    SIGINT/SIGTERM from a signalfd and stops it (main.c);
  *   acceptor thread  accepts connections and starts one detached thread for
  *                    each (srv_conn_main), or answers 503 over --max-conns;
- *   reaper thread    forgets clients idle past --client-ttl;
+ *   reaper thread    forgets clients idle past --client-ttl, and lab queues
+ *                    idle past SRV_LAB_TTL (lab.h);
  *   watcher thread   notices a waiting long poll's client hang up (watch.h);
  *   bridge thread    with --redis: reads the room's stream into the local
  *                    queues (bridge.h);
@@ -17,7 +18,8 @@
  *
  * Stopping: srv_stop() sets `stopping`, makes the `stop_fd` eventfd readable
  * (every thread polls it next to its socket, so all of them wake at once),
- * and shuts every client queue down (every waiting /get_msg answers at once).
+ * and shuts every client queue and lab queue down (every waiting /get_msg
+ * and lab call answers at once).
  * It then waits, with a deadline, until the last connection thread is gone.
  *
  * The one server state is `srv`: made by main(), passed to every thread, and
@@ -29,6 +31,7 @@
 #define PUSHQ_SERVER_H
 
 #include "http/http.h"
+#include "server/lab.h"
 #include "server/registry.h"
 #include "server/watch.h"
 
@@ -83,6 +86,7 @@ typedef struct {
 	srv_registry *registry;
 	srv_watch *watch;             /* hang-ups of waiting long polls */
 	srv_bridge *bridge;           /* with --redis: the room is a Redis stream */
+	srv_lab *lab;                 /* the playground's queues (lab.h) */
 	double started;               /* srv_monotonic() at start */
 	pthread_attr_t thread_attr;   /* detached, SRV_THREAD_STACK */
 	pthread_attr_t thread_attr_joinable; /* the same, joinable (WebSocket writers) */

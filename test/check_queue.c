@@ -250,7 +250,7 @@ END_TEST
 /* One blocking call run in a thread, with its result and when it ended. */
 struct call {
 	queue *q;
-	enum { CALL_GET, CALL_PUT, CALL_JOIN, CALL_GET_CANCELLABLE } what;
+	enum { CALL_GET, CALL_PUT, CALL_JOIN, CALL_JOIN_TIMEOUT, CALL_GET_CANCELLABLE } what;
 	atomic_bool cancel;       /* CALL_GET_CANCELLABLE */
 	const double *timeout;
 	void *item;
@@ -267,6 +267,7 @@ run_call(void *arg)
 	case CALL_GET: c->rc = queue_get(c->q, &c->item, true, c->timeout); break;
 	case CALL_PUT: c->rc = queue_put(c->q, c->item, true, c->timeout); break;
 	case CALL_JOIN: queue_join(c->q); c->rc = QUEUE_OK; break;
+	case CALL_JOIN_TIMEOUT: c->rc = queue_join_timeout(c->q, *c->timeout); break;
 	case CALL_GET_CANCELLABLE:
 		c->rc = queue_get_cancellable(c->q, &c->item, c->timeout, &c->cancel);
 		break;
@@ -670,6 +671,81 @@ START_TEST(cancelled_get_returns_cancelled)
 }
 END_TEST
 
+START_TEST(join_timeout_times_out_or_joins)
+{
+	queue *q = queue_new(0, NULL);
+	ck_assert_int_eq(queue_join_timeout(q, 0), QUEUE_OK);        /* nothing open */
+	ck_assert_int_eq(queue_join_timeout(q, -1), QUEUE_EINVAL);
+	ck_assert_int_eq(queue_join_timeout(NULL, 1), QUEUE_EINVAL);
+	put_all(q, (long[]){ 1 }, 1);
+	double started = tu_now();
+	ck_assert_int_eq(queue_join_timeout(q, SHORT), QUEUE_TIMEOUT);
+	ck_assert_double_ge(tu_now() - started, SHORT);              /* not early */
+	/* A waiting joiner returns QUEUE_OK as soon as the last task is done. */
+	static const double long_wait = 30;
+	struct call joiner = { .q = q, .what = CALL_JOIN_TIMEOUT, .timeout = &long_wait };
+	pthread_t t;
+	start_calls(&t, &joiner, 1);
+	await_joiners(q, 1);
+	void *item;
+	ck_assert_int_eq(queue_get_nowait(q, &item), QUEUE_OK);
+	double done_at = tu_now();
+	ck_assert_int_eq(queue_task_done(q), QUEUE_OK);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(joiner.rc, QUEUE_OK);
+	ck_assert_double_lt(joiner.ended - done_at, tu_slack(0.5));
+	queue_free(q);
+}
+END_TEST
+
+START_TEST(high_water_sees_a_burst)
+{
+	queue *q = queue_new(5, NULL);
+	ck_assert_uint_eq(queue_take_high_water(q), 0);
+	put_all(q, (long[]){ 1, 2, 3 }, 3);
+	expect_gets(q, (long[]){ 1, 2, 3 }, 3);                      /* empty again */
+	queue_stats stats;
+	queue_get_stats(q, &stats);
+	ck_assert_uint_eq(stats.qsize, 0);
+	ck_assert_uint_eq(stats.high_water, 3);
+	ck_assert_uint_eq(queue_take_high_water(q), 3);
+	ck_assert_uint_eq(queue_take_high_water(q), 0);              /* counts again */
+	put_all(q, (long[]){ 4 }, 1);
+	ck_assert_uint_eq(queue_take_high_water(q), 1);
+	ck_assert_uint_eq(queue_take_high_water(q), 1);              /* from what is held */
+	queue_free(q);
+}
+END_TEST
+
+static void
+collect(void *item, void *ctx)
+{
+	long *seen = ctx;
+	seen[++seen[0]] = NUM(item);
+}
+
+START_TEST(visit_sees_items_in_get_order)
+{
+	queue *q = queue_new(0, NULL);
+	long seen[8] = { 0 };
+	queue_visit(q, collect, seen);
+	ck_assert_int_eq(seen[0], 0);
+	/* Wrap the ring: put 4, take 2, put 3 more. */
+	put_all(q, (long[]){ 1, 2, 3, 4 }, 4);
+	void *item;
+	ck_assert_int_eq(queue_get_nowait(q, &item), QUEUE_OK);
+	ck_assert_int_eq(queue_get_nowait(q, &item), QUEUE_OK);
+	put_all(q, (long[]){ 5, 6, 7 }, 3);
+	queue_visit(q, collect, seen);
+	ck_assert_int_eq(seen[0], 5);
+	for (int i = 1; i <= 5; i++)
+		ck_assert_int_eq(seen[i], i + 2);
+	queue_visit(NULL, collect, seen);                             /* no-ops */
+	queue_visit(q, NULL, seen);
+	queue_free(q);
+}
+END_TEST
+
 Suite *
 queue_suite(void)
 {
@@ -710,6 +786,9 @@ queue_suite(void)
 	TCase *beyond = tcase_create("beyond_python");
 	tcase_add_test(beyond, give_back_goes_where_its_order_says);
 	tcase_add_test(beyond, cancelled_get_returns_cancelled);
+	tcase_add_test(beyond, join_timeout_times_out_or_joins);
+	tcase_add_test(beyond, high_water_sees_a_burst);
+	tcase_add_test(beyond, visit_sees_items_in_get_order);
 	suite_add_tcase(s, beyond);
 
 	TCase *stress = tcase_create("stress");

@@ -37,6 +37,7 @@ take_json(srv_client *c, char *out, size_t cap)
 	http_buf b = { 0 };
 	srv_msg_append_json(&b, m, &dropped);
 	snprintf(out, cap, "%s", b.data);
+	ck_assert_int_eq(tu_strip_sent_at(out), 1);
 	http_buf_free(&b);
 	srv_msg_release(m);
 }
@@ -96,8 +97,11 @@ START_TEST(broadcast_in_order_to_all)
 	ck_assert_uint_eq(counts.delivered, 4);
 	ck_assert_uint_eq(counts.clients, 2);
 	http_buf list = { 0 };
-	srv_registry_clients_json(reg, &list);
-	ck_assert_ptr_nonnull(strstr(list.data, "{\"name\":\"b\",\"kind\":\"ws\",\"queue\":0,\"maxsize\":3"));
+	srv_registry_clients_json(reg, &list, NULL);
+	/* Both messages were taken: the queue is empty, but its peak shows the two. */
+	ck_assert_ptr_nonnull(strstr(list.data, "{\"name\":\"b\",\"kind\":\"ws\",\"short\":false,"
+	                                        "\"queue\":0,\"peak\":2,\"maxsize\":3,\"dropped\":0,"
+	                                        "\"waiting\":0,\"sessions\":0,\"idle\":"));
 	http_buf_free(&list);
 	srv_client_release(reg, a);
 	srv_client_release(reg, b);
@@ -332,7 +336,7 @@ static bool
 someone_waits(void *arg)
 {
 	http_buf list = { 0 };
-	srv_registry_clients_json(reg, &list);
+	srv_registry_clients_json(reg, &list, NULL);
 	bool waiting = strstr(list.data, "\"waiting\":1") != NULL;
 	http_buf_free(&list);
 	(void)arg;

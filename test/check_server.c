@@ -46,6 +46,7 @@ expect_body(const char *method, const char *target, const char *body, int status
             const char *wanted)
 {
 	char *got = expect(method, target, body, status);
+	tu_strip_sent_at(got);
 	ck_assert_str_eq(got, wanted);
 	free(got);
 }

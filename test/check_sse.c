@@ -81,6 +81,7 @@ stream_block(stream *s, char *out, size_t cap, double seconds)
 	ck_assert_uint_lt(n, cap);
 	memcpy(out, s->buf, n);
 	out[n] = '\0';
+	tu_strip_sent_at(out);
 	memmove(s->buf, s->buf + n, s->len - n);
 	s->len -= n;
 }
@@ -258,6 +259,7 @@ static void
 expect_get(const char *name, long since, const char *json_part)
 {
 	tu_response r = get_since(name, since);
+	tu_strip_sent_at(r.body);
 	ck_assert_msg(strstr(r.body, json_part) != NULL, "%s lacks %s", r.body, json_part);
 	tu_response_free(&r);
 }

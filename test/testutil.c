@@ -257,6 +257,22 @@ tu_read_response(int fd, int head_only)
 	return r;
 }
 
+int
+tu_strip_sent_at(char *text)
+{
+	static const char field[] = ",\"sent_at\":";
+	int removed = 0;
+	char *at;
+	while (text != NULL && (at = strstr(text, field)) != NULL) {
+		char *end = at + strlen(field);
+		while (*end >= '0' && *end <= '9')
+			end++;
+		memmove(at, end, strlen(end) + 1);
+		removed++;
+	}
+	return removed;
+}
+
 void
 tu_response_free(tu_response *r)
 {

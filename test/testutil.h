@@ -75,6 +75,13 @@ void tu_response_free(tu_response *r);
 int tu_header(const tu_response *r, const char *name, char *out, size_t cap);
 
 /* One request on a new connection (closed after): method, target, body. */
+/*
+ * Every chat message carries ,"sent_at":MS -- when it was sent, which no
+ * test can know in advance.  Removes each such field from text, in place,
+ * so that a message compares byte for byte; returns how many it removed.
+ */
+int tu_strip_sent_at(char *text);
+
 tu_response tu_request(int port, const char *method, const char *target, const char *body);
 
 /* Seconds waited until fd had data or was closed (<0 on timeout). */
