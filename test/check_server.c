@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static tu_server server;
@@ -611,6 +612,36 @@ START_TEST(command_line)
 }
 END_TEST
 
+/* Every message says when it was sent (the server's clock, ms since 1970),
+ * so a page can show the delay of messages it did not send; /stats?name=
+ * shows one client, and tells a short poll from a long one. */
+START_TEST(messages_carry_their_send_time)
+{
+	server = tu_server_start(NULL);
+	free(expect("GET", "/ab_b1?name=timer", NULL, 200));
+	free(expect("GET", "/ab_b1?name=other", NULL, 200));
+	struct timespec before, after;
+	clock_gettime(CLOCK_REALTIME, &before);
+	expect_body("POST", "/send_msg", "content=tick", 200, "ok");
+	clock_gettime(CLOCK_REALTIME, &after);
+	char *got = expect("GET", "/get_msg?name=timer&timeout=0", NULL, 200);
+	unsigned long long sent_at = 0;
+	const char *field = strstr(got, ",\"sent_at\":");
+	ck_assert_ptr_nonnull(field);
+	ck_assert_int_eq(sscanf(field, ",\"sent_at\":%llu", &sent_at), 1);
+	ck_assert_uint_ge(sent_at, (unsigned long long)before.tv_sec * 1000 + (unsigned long long)before.tv_nsec / 1000000);
+	ck_assert_uint_le(sent_at, (unsigned long long)after.tv_sec * 1000 + (unsigned long long)after.tv_nsec / 1000000);
+	free(got);
+	got = expect("GET", "/stats?name=timer", NULL, 200);
+	ck_assert_ptr_nonnull(strstr(got, "\"clients\":[{\"name\":\"timer\",\"kind\":\"poll\",\"short\":true,"));
+	ck_assert_ptr_null(strstr(got, "other"));
+	ck_assert_ptr_nonnull(strstr(got, "\"client_count\":2,"));   /* the count stays whole */
+	free(got);
+	free(expect("GET", "/stats?name=%zz", NULL, 400));
+	stop();
+}
+END_TEST
+
 Suite *
 server_suite(void)
 {
@@ -618,6 +649,7 @@ server_suite(void)
 	TCase *api = tcase_create("api");
 	tcase_set_timeout(api, 30);
 	tcase_add_test(api, seed_flow);
+	tcase_add_test(api, messages_carry_their_send_time);
 	tcase_add_test(api, get_msg_errors);
 	tcase_add_test(api, routes_answer_405_with_allow);
 	tcase_add_test(api, redirect_without_name);

@@ -14,6 +14,7 @@ Suite *ws_suite(void);
 Suite *server_suite(void);
 Suite *wsserver_suite(void);
 Suite *sse_suite(void);
+Suite *lab_suite(void);
 Suite *redis_suite(void);
 Suite *stress_suite(void);
 
