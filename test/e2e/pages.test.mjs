@@ -42,8 +42,12 @@ function stopServer(s) {
 }
 
 // ----------------------------------------------------------------- browser
-async function newPage(lang = 'en') {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+const PHONE = { width: 390, height: 844 }, DESKTOP = { width: 1100, height: 900 };
+
+// A page in a fresh browser profile. Its console errors are kept in
+// page.consoleErrors (a test that stops the server expects some).
+async function newPage(lang = 'en', viewport = DESKTOP) {
+  const context = await browser.newContext({ viewport, isMobile: viewport === PHONE, hasTouch: viewport === PHONE });
   // The first language of this browser profile; the page's toggle may change it.
   await context.addInitScript((l) => {
     if (!localStorage.getItem('pushq.lang')) localStorage.setItem('pushq.lang', l);
@@ -59,6 +63,8 @@ async function newPage(lang = 'en') {
   const page = await context.newPage();
   page.on('dialog', (dialog) => { throw new Error('a dialog opened: ' + dialog.message()); });
   page.on('pageerror', (error) => { throw error; });
+  page.consoleErrors = [];
+  page.on('console', (msg) => { if (msg.type() === 'error') page.consoleErrors.push(msg.text()); });
   return page;
 }
 
@@ -116,7 +122,7 @@ test('two long-poll pages and a WebSocket page see each other, in order', async 
   await bob.goto(server.base + '/ab_b1?name=' + encodeURIComponent('bob 李'));
   await carol.goto(server.base + '/ws.html?name=carol');
   await carol.locator('#state.ok').waitFor({ timeout: WAIT });
-  assert.equal(await bob.textContent('#who'), 'bob 李');
+  assert.equal(await bob.inputValue('#name'), 'bob 李');
 
   const said = [[alice, 'one from alice'], [carol, 'two from carol'], [bob, 'three from bob 李']];
   for (const [page, text] of said) {
@@ -290,40 +296,248 @@ test('the compare page measures all four techniques', async () => {
   await page.goto(server.base + '/compare.html');
   await page.click('#toggle');
   // Three messages (6 s): each technique has drawn a delay for every one.
-  await page.waitForFunction(() => document.querySelectorAll('#chart circle').length >= 12, null,
+  await page.waitForFunction(() => document.querySelectorAll('#chart .point').length >= 12, null,
     { timeout: 20_000 });
   for (const id of ['short', 'long', 'ws', 'sse'])
     assert.match(await page.textContent(`#col-${id} .delay`), /^\d+ ms$/);
-  assert.equal(await page.locator('#chart polyline').count(), 4);
+  assert.equal(await page.locator('#chart polyline.series').count(), 4);
   await shot(page, 'compare-running-en.png');
   await page.click('#toggle');
   await page.context().close();
 });
 
-test('every page reads in both languages', async () => {
-  const pages = { '/': 'index', '/ab_dy': 'ab_dy', '/polling.html?name=lang': 'polling',
-    '/ab_b1?name=lang': 'ab_b1', '/ws.html?name=lang': 'ws', '/sse.html?name=lang': 'sse',
-    '/compare.html': 'compare',
-    '/queues.html': 'queues' };
-  for (const lang of ['en', 'zh']) {
-    const page = await newPage(lang);
-    for (const [path, file] of Object.entries(pages)) {
-      await page.goto(server.base + path);
-      const title = await page.textContent('h1');
-      assert.ok(title.length > 3, `${path} has no title in ${lang}`);
-      assert.equal(/[\u4e00-\u9fff]/.test(title), lang === 'zh', `${path} title "${title}" in ${lang}`);
-      assert.equal(await page.getAttribute('html', 'lang'), lang === 'zh' ? 'zh-CN' : 'en');
-      await shot(page, `${file}-${lang}.png`);
-    }
-    // The toggle switches and is remembered.
-    await page.goto(server.base + '/');
-    await page.click('#lang-toggle');
-    const other = lang === 'en' ? /[\u4e00-\u9fff]/ : /^[^\u4e00-\u9fff]*$/;
-    assert.match(await page.textContent('h1'), other);
-    await page.reload();
-    assert.match(await page.textContent('h1'), other);
+test('the queue lab: a get that times out into Empty, and one woken by a put', async () => {
+  for (const [lang, viewport, tag] of [['en', DESKTOP, 'desktop'], ['zh', PHONE, 'phone']]) {
+    const page = await newPage(lang, viewport);
+    await page.goto(server.base + '/lab.html');
+    await page.locator('#queue-id', { hasText: /^[0-9a-f]{8}$/ }).waitFor({ timeout: WAIT });
+    // Step 3: get(timeout=3) on the empty queue. First its thread sleeps...
+    await page.click('#step-3 button');
+    const sleeping = page.locator('.lane[data-call="get"][data-state="sleeping"]');
+    await sleeping.waitFor({ timeout: WAIT });
+    assert.match(await sleeping.locator('.what').textContent(), lang === 'en' ? /asleep in queue_get/ : /睡在 queue_get/);
+    assert.match(await page.locator('#py .line.run').textContent(), /q\.get\(timeout=3\)/);
+    assert.match(await page.locator('#c .line.run').textContent(), /queue_get\(q, &item, true, &\(double\)\{3\}\)/);
+    await page.locator('#counts', { hasText: lang === 'en' ? /in get 1/ : /get 的线程 1/ }).waitFor({ timeout: WAIT });
+    // ...then, nobody putting, it ends in queue.Empty after 3 s.
+    const empty = page.locator('.lane[data-call="get"][data-state="Empty"]');
+    await empty.waitFor({ timeout: WAIT });
+    assert.match(await empty.locator('.what').textContent(), /queue\.Empty/);
+    assert.match(await page.textContent('#py'), /raise queue\.Empty/);
+    assert.match(await page.textContent('#c'), /QUEUE_EMPTY/);
+    await page.locator('#step-3.done').waitFor({ timeout: WAIT });
+    // Step 5: get(timeout=10) sleeps; a put 1.5 s later wakes it.
+    await page.click('#step-5 button');
+    await page.locator('#step-5.done').waitFor({ timeout: 15_000 });
+    const woken = page.locator('.lane[data-call="get"][data-state="ok"]').last();
+    const put = page.locator('.lane[data-call="put"][data-state="ok"]').last();
+    assert.match(await woken.locator('.what').textContent(), lang === 'en' ? /woken by put #\d+ after 1\.\d s: got “hello”/ : /被 put #\d+ 唤醒/);
+    assert.equal(await woken.getAttribute('data-put'), await put.getAttribute('data-put'));
+    const arrow = page.locator('svg.arrows path.arrow').last();
+    assert.equal(await arrow.getAttribute('data-from'), await put.getAttribute('data-no'));
+    assert.equal(await arrow.getAttribute('data-to'), await woken.getAttribute('data-no'));
+    // Step 4 ends in queue.Full, step 6 in a join that returns, step 7 in ShutDown.
+    await page.click('#step-4 button');
+    await page.locator('.lane[data-call="put"][data-state="Full"]').waitFor({ timeout: WAIT });
+    assert.equal(await page.locator('#slots .slot.full').count(), 3);
+    await page.click('#step-6 button');
+    await page.locator('.lane[data-call="join"][data-state="ok"]').waitFor({ timeout: 15_000 });
+    await page.click('#step-7 button');
+    await page.locator('#step-7.done').waitFor({ timeout: 15_000 });
+    assert.ok(await page.locator('.lane[data-call="get"][data-state="ShutDown"]').count() >= 1);
+    assert.match(await page.textContent('#py'), /raise queue\.ShutDown/);
+    await shot(page, `lab-steps-${lang}-${tag}.png`);
+    assert.deepEqual(page.consoleErrors, []);
     await page.context().close();
   }
+});
+
+test('the queue lab says what it refuses', async () => {
+  const page = await newPage();
+  await page.goto(server.base + '/lab.html');
+  await page.locator('#queue-id', { hasText: /^[0-9a-f]{8}$/ }).waitFor({ timeout: WAIT });
+  await page.fill('#timeout', '31');
+  await page.click('[data-call="get"]');
+  await page.locator('.lane[data-state="refused"]').waitFor({ timeout: WAIT });
+  assert.match(await page.textContent('#lab-error'), /holds a server thread/);
+  await page.fill('#timeout', '0');
+  await page.click('[data-call="task_done"]');
+  await page.locator('.lane[data-call="task_done"][data-state="ValueError"]').waitFor({ timeout: WAIT });
+  await page.context().close();
+});
+
+test('the long-poll timeline: held, timed out, woken; the running line follows', async () => {
+  const page = await newPage();
+  await page.goto(server.base + '/ab_b1?name=timeline');
+  // The server's --poll-timeout (3 s in these tests) is what the page says.
+  await page.locator('#lead', { hasText: 'up to 3 s' }).waitFor({ timeout: WAIT });
+  await page.locator('.tl-row[data-state="held"]').waitFor({ timeout: WAIT });
+  await page.locator('#status', { hasText: /^held: .*\d\.\d s until --poll-timeout/ }).waitFor({ timeout: WAIT });
+  assert.match(await page.locator('#code .tutorial .line.run').textContent(), /q\.get\(timeout=10\)/);
+  assert.match(await page.locator('#code .ours .line.run').first().textContent(), /srv_client_take/);
+  await page.locator('.tl-row[data-state="timeout"]').waitFor({ timeout: WAIT });
+  await page.locator('#last', { hasText: /timed out after \d\.\d s with nothing/ }).waitFor({ timeout: WAIT });
+  await postMessage('wake the poll', 'someone else');
+  await page.locator('.tl-row[data-state="message"]').waitFor({ timeout: WAIT });
+  await page.locator('#last', { hasText: /woken by a message/ }).waitFor({ timeout: WAIT });
+  // Every message shows its delay, also one this page did not send.
+  assert.match(await page.locator('#content li .id').last().textContent(), /delay \d+ ms/);
+  await shot(page, 'long-poll-timeline-en.png');
+  assert.deepEqual(page.consoleErrors, []);
+  await page.context().close();
+});
+
+test('the short-poll timeline shows empty answers; the queues page calls it a short poll', async () => {
+  const page = await newPage('zh');
+  await page.goto(server.base + '/polling.html?name=shorttl');
+  await page.fill('#interval', '0.5');
+  await page.dispatchEvent('#interval', 'change');
+  await page.locator('.tl-row[data-state="empty"]').nth(1).waitFor({ timeout: WAIT });
+  const queues = await newPage('zh');
+  await queues.goto(server.base + '/queues.html');
+  await queues.locator('tr[data-name="shorttl"][data-kind="short"]', { hasText: '短轮询' }).waitFor({ timeout: WAIT });
+  for (const p of [page, queues]) await p.context().close();
+});
+
+test('a name already waiting: the competing-consumers lesson, and another name', async () => {
+  const first = await newPage();
+  await first.goto(server.base + '/ab_b1?name=twin');
+  await first.locator('.tl-row[data-state="held"]').waitFor({ timeout: WAIT });
+  const second = await newPage('zh');
+  await second.goto(server.base + '/ab_b1?name=twin');
+  const lesson = second.locator('#in-use');
+  await lesson.waitFor({ state: 'visible', timeout: WAIT });
+  assert.match(await lesson.textContent(), /twin.*竞争消费者/s);
+  await shot(second, 'name-in-use-zh.png');
+  await lesson.locator('button.other').click();
+  await second.waitForURL((url) => url.searchParams.get('name') !== 'twin', { timeout: WAIT });
+  const newName = new URL(second.url()).searchParams.get('name');
+  assert.match(newName, /^twin-[0-9a-f]{4}$/);
+  assert.equal(await second.inputValue('#name'), newName);
+  // The name is kept for the other chat pages of this browser.
+  await second.goto(server.base + '/ws.html');
+  assert.equal(new URL(second.url()).searchParams.get('name'), newName);
+  for (const p of [first, second]) await p.context().close();
+});
+
+test('sending while the server is down keeps the text and says so', async () => {
+  const poll = await newPage();
+  const ws = await newPage('zh');
+  const cmp = await newPage();
+  await poll.goto(server.base + '/ab_b1?name=downpoll');
+  await ws.goto(server.base + '/ws.html?name=downws');
+  await cmp.goto(server.base + '/compare.html');
+  await ws.locator('#state.ok').waitFor({ timeout: WAIT });
+  await cmp.fill('#rate', '0.5');
+  await cmp.click('#toggle');
+  const port = server.port;
+  assert.equal(await stopServer(server), 0);
+  await ws.locator('#state.bad').waitFor({ timeout: WAIT });
+  await poll.fill('#d2', 'are you there?');
+  await poll.click('#d1');
+  await poll.locator('#send-note', { hasText: 'server is unreachable' }).waitFor({ timeout: WAIT });
+  assert.equal(await poll.inputValue('#d2'), 'are you there?');
+  await ws.fill('#d2', '有人吗');
+  await ws.click('#d1');
+  await ws.locator('#send-note', { hasText: '还没连上' }).waitFor({ timeout: WAIT });
+  assert.equal(await ws.inputValue('#d2'), '有人吗');
+  await cmp.locator('#cmp-note', { hasText: 'unreachable' }).waitFor({ timeout: WAIT });
+  server = await startServer(port);
+  // The same text, sent again once the server is back, arrives.
+  await poll.locator('#status:not(.bad)').waitFor({ timeout: 15_000 });
+  await poll.click('#d1');
+  await waitForMessage(poll, 'are you there?');
+  assert.equal(await poll.inputValue('#d2'), '');
+  assert.equal(await poll.locator('#send-note').isHidden(), true);
+  // Every column of the compare page comes back by itself.
+  const before = await cmp.locator('#chart .point').count();
+  await cmp.waitForFunction((n) => ['short', 'long', 'ws', 'sse'].every((id) =>
+    document.querySelectorAll('#chart .point.' + id).length > 0) && document.querySelectorAll('#chart .point').length > n + 4, before, { timeout: 20_000 });
+  await cmp.click('#toggle');
+  for (const p of [poll, ws, cmp]) await p.context().close();   // (their console errors: the refused connections)
+});
+
+test('the WebSocket lab: key presets, long payloads, server frames', async () => {
+  const page = await newPage('en', PHONE);
+  await page.goto(server.base + '/ws.html?name=labby');
+  await page.click('#key-rfc');
+  await page.locator('#lab-accept', { hasText: 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=' }).waitFor({ timeout: WAIT });
+  await page.locator('#lab-match.ok').waitFor({ timeout: WAIT });
+  assert.match(await page.textContent('#upgrade-response'), /^HTTP\/1\.1 101 Switching Protocols\nUpgrade: websocket/);
+  await page.click('#key-tutorial');
+  await page.locator('#lab-key', { hasText: 'ePW8kp1XqLNWbJxE/Q38SA==' }).waitFor({ timeout: WAIT });
+  await page.locator('#lab-match.ok').waitFor({ timeout: WAIT });
+  await page.fill('#frame-text', 'é'.repeat(100));
+  assert.match(await page.locator('#frame-bytes .byte-group').nth(1).textContent(), /length code 126/);
+  assert.match(await page.locator('#decode-steps li').nth(1).textContent(), /^Length code 126, then 16 bits: 200\.$/);
+  await page.fill('#frame-text', 'x'.repeat(70_000));
+  const step5 = await page.locator('#decode-steps li').last().textContent();
+  assert.ok(step5.length < 300, `step 5 is ${step5.length} characters`);
+  assert.match(step5, /70,000 characters in all/);
+  assert.equal(await page.locator('#server-frames .bytes').count(), 3);
+  assert.match(await page.locator('#server-frames .byte-group').first().textContent(), /^81/);
+  assert.match(await page.textContent('#server-frames'), /88.*02.*03 e8/s);
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  assert.ok(height < 9000, `the page is ${height} px tall`);
+  await page.context().close();
+});
+
+test('every page: both languages, desktop and phone, no overflow, no console error', async () => {
+  const pages = { '/': 'index', '/lab.html': 'lab', '/ab_dy': 'ab_dy', '/polling.html?name=lang': 'polling',
+    '/ab_b1?name=lang': 'ab_b1', '/ws.html?name=lang': 'ws', '/sse.html?name=lang': 'sse',
+    '/compare.html': 'compare', '/queues.html': 'queues' };
+  // Long messages must wrap, not widen the page.
+  await postMessage('a-very-long-word-'.repeat(30) + ' and ' + '很长的消息'.repeat(40), 'someone-with-a-rather-long-name-indeed');
+  for (const [viewport, tag] of [[DESKTOP, 'desktop'], [PHONE, 'phone']]) {
+    for (const lang of ['en', 'zh']) {
+      const page = await newPage(lang, viewport);
+      for (const [path, file] of Object.entries(pages)) {
+        await page.goto(server.base + path);
+        if (file === 'compare') {                   // draw it running
+          await page.fill('#rate', '0.5');
+          await page.click('#toggle');
+          await page.waitForFunction(() => document.querySelectorAll('#chart .point').length >= 8, null, { timeout: 20_000 });
+        }
+        if (file === 'ab_b1' || file === 'polling') await page.locator('.tl-row').first().waitFor({ timeout: WAIT });
+        if (file === 'ab_b1') await postMessage('a-very-long-word-'.repeat(30));
+        if (file === 'ab_b1') await waitForMessage(page, 'a-very-long-word-');
+        const title = await page.textContent('h1');
+        assert.ok(title.length > 3, `${path} has no title in ${lang}`);
+        assert.equal(/[\u4e00-\u9fff]/.test(title), lang === 'zh', `${path} title "${title}" in ${lang}`);
+        assert.equal(/[\u4e00-\u9fff]/.test(await page.title()), lang === 'zh', `${path} <title> in ${lang}`);
+        assert.equal(await page.getAttribute('html', 'lang'), lang === 'zh' ? 'zh-CN' : 'en');
+        const width = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+        assert.ok(width[0] <= width[1], `${path} in ${lang} on ${tag}: ${width[0]} px wide in ${width[1]}`);
+        if (file !== 'index' && file !== 'ab_dy' && file !== 'lab' && file !== 'queues' && file !== 'compare')
+          assert.ok(await page.locator('#code .line').count() > 5, `${path} shows no code`);
+        await shot(page, `${file}-${lang}-${tag}.png`);
+        if (file === 'compare') await page.click('#toggle');
+      }
+      assert.deepEqual(page.consoleErrors, [], `console errors in ${lang} on ${tag}`);
+      // The toggle switches and is remembered.
+      await page.goto(server.base + '/');
+      await page.click('#lang-toggle');
+      const other = lang === 'en' ? /[\u4e00-\u9fff]/ : /^[^\u4e00-\u9fff]*$/;
+      assert.match(await page.textContent('h1'), other);
+      await page.reload();
+      assert.match(await page.textContent('h1'), other);
+      await page.context().close();
+    }
+  }
+});
+
+test('a closed tab stops waiting at once; the queues page explains the rest', async () => {
+  const poll = await newPage();
+  await poll.goto(server.base + '/ab_b1?name=closer');
+  await poll.locator('.tl-row[data-state="held"]').waitFor({ timeout: WAIT });
+  const queues = await newPage();
+  await queues.goto(server.base + '/queues.html');
+  await queues.locator('tr[data-name="closer"] .dot.on').waitFor({ timeout: WAIT });
+  await poll.context().close();
+  await queues.locator('tr[data-name="closer"] .dot:not(.on)').waitFor({ timeout: 2500 });
+  assert.match(await queues.textContent('tr[data-name="closer"]'), /idle \d+ s/);
+  assert.match(await queues.textContent('main'), /--client-ttl/);
+  await queues.context().close();
 });
 
 test('no request left 127.0.0.1', () => {
