@@ -257,8 +257,8 @@ Object.assign(TEXTS.en, {
   'home.teachers.5': 'The lab is safe to share: at most 64 lab queues, 16 waiting lab calls and 30 s per call; a lab queue idle for 10 minutes goes; nothing in the lab can touch the chat.',
 });
 Object.assign(TEXTS.zh, {
-  'title.home': 'pushq — 服务端如何推送', 'title.ajax': 'pushq — AJAX', 'title.short': 'pushq — 短轮询',
-  'title.long': 'pushq — 长轮询', 'title.ws': 'pushq — WebSocket', 'title.sse': 'pushq — Server-Sent Events',
+  'title.home': 'pushq — 服务端如何推送', 'title.ajax': 'pushq — AJAX 后台请求', 'title.short': 'pushq — 短轮询',
+  'title.long': 'pushq — 长轮询', 'title.ws': 'pushq — WebSocket 真正的推送', 'title.sse': 'pushq — Server-Sent Events 事件流',
   'title.compare': 'pushq — 对比', 'title.queues': 'pushq — 队列', 'title.lab': 'pushq — 队列实验',
   'nav.lab': '队列实验',
 
