@@ -430,9 +430,13 @@ function useName(name) {
   location.search = params.toString();
 }
 
-// The name field of a chat page: <form id="name-form"> with #name.
+// The name field of a chat page, built into its empty <form id="name-form">.
 function nameField(name) {
   const form = document.getElementById('name-form');
+  form.innerHTML = '<label for="name" data-i18n="chat.name"></label>' +
+    '<input type="text" id="name" maxlength="64" autocomplete="off">' +
+    '<button type="submit" class="quiet" data-i18n="chat.name.use"></button>' +
+    '<span class="muted" data-i18n="chat.name.hint"></span>';
   const box = document.getElementById('name');
   box.value = name;
   form.addEventListener('submit', (event) => {
