@@ -344,7 +344,7 @@ test('the queue lab: a get that times out into Empty, and one woken by a put', a
     await page.locator('.lane[data-call="join"][data-state="ok"]').waitFor({ timeout: 15_000 });
     await page.click('#step-7 button');
     await page.locator('#step-7.done').waitFor({ timeout: 15_000 });
-    assert.ok(await page.locator('.lane[data-call="get"][data-state="ShutDown"]').count() >= 1);
+    await page.locator('.lane[data-call="get"][data-state="ShutDown"]').first().waitFor({ timeout: WAIT });
     assert.match(await page.textContent('#py'), /raise queue\.ShutDown/);
     await shot(page, `lab-steps-${lang}-${tag}.png`);
     assert.deepEqual(page.consoleErrors, []);
