@@ -633,8 +633,10 @@ class Timeline {
       return tick;
     }));
   }
-  start(label) {
-    const r = { label, began: performance.now(), ended: null, kind: 'held' };
+  // timeout: how long the server may hold this one (default: the timeline's;
+  // null for a connection that stays open, like a WebSocket).
+  start(label, timeout = this.timeout) {
+    const r = { label, timeout, began: performance.now(), ended: null, kind: 'held' };
     this.requests.push(r);
     if (this.requests.length > this.maxRows) this.requests.shift();
     this.draw();
@@ -661,7 +663,7 @@ class Timeline {
       const s = (((r.ended ?? now) - r.began) / 1000).toFixed(1);
       let text = r.label + ' · ';
       if (r.ended !== null) text += t('tl.row.done', { s });
-      else if (this.timeout) text += t('tl.row.held', { s, left: Math.max(0, this.timeout - s).toFixed(1) });
+      else if (r.timeout) text += t('tl.row.held', { s, left: Math.max(0, r.timeout - s).toFixed(1) });
       else text += t('tl.row.open', { s });
       label.textContent = text;
       row.append(lane, label);
