@@ -12,6 +12,7 @@
 
 #include <assert.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +25,7 @@ struct srv_lab_queue {
 	long refs;                   /* under lab->lock */
 	double last_used;            /* under lab->lock: srv_monotonic() */
 	bool removed;                /* under lab->lock: out of the table */
-	unsigned long puts;          /* under put_lock: puts numbered so far */
-	pthread_mutex_t put_lock;
+	atomic_ulong puts;           /* puts numbered so far */
 };
 
 struct srv_lab {
@@ -51,7 +51,6 @@ static void
 free_queue(srv_lab_queue *lq)
 {
 	queue_free(lq->q);            /* frees the items left (free_item = free) */
-	pthread_mutex_destroy(&lq->put_lock);
 	free(lq);
 }
 
@@ -98,10 +97,7 @@ srv_lab_create(srv_lab *lab, long maxsize, char id[SRV_LAB_ID_SIZE])
 	if (maxsize < 1 || maxsize > SRV_LAB_MAX_SIZE)
 		return SRV_LAB_BAD_SIZE;
 	srv_lab_queue *lq = calloc(1, sizeof(*lq));
-	if (lq == NULL || (lq->q = queue_new(maxsize, free)) == NULL ||
-	    pthread_mutex_init(&lq->put_lock, NULL) != 0) {
-		if (lq != NULL)
-			queue_free(lq->q);
+	if (lq == NULL || (lq->q = queue_new(maxsize, free)) == NULL) {
 		free(lq);
 		return SRV_LAB_NOMEM;
 	}
@@ -180,9 +176,7 @@ srv_lab_put(srv_lab_queue *lq, const char *text, bool block, double timeout_s,
 	if (item == NULL)
 		return QUEUE_ENOMEM;
 	memcpy(item->text, text, len + 1);
-	pthread_mutex_lock(&lq->put_lock);
-	item->put_no = ++lq->puts;       /* numbered when called, like a ticket */
-	pthread_mutex_unlock(&lq->put_lock);
+	item->put_no = atomic_fetch_add(&lq->puts, 1) + 1;   /* a ticket, taken when called */
 	*put_no = item->put_no;
 	queue_rc rc = queue_put(lq->q, item, block, block ? &timeout_s : NULL);
 	if (rc != QUEUE_OK)

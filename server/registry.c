@@ -505,9 +505,10 @@ bool
 srv_registry_broadcast(srv_registry *r, const char *from, const char *text,
                        size_t text_len, uint64_t *id_out)
 {
+	uint64_t sent_at = wall_clock_ms();      /* the clock read outside the lock */
 	pthread_mutex_lock(&r->send);
 	uint64_t id = r->next_id;
-	if (!broadcast_as(r, id, from, text, text_len, wall_clock_ms()))
+	if (!broadcast_as(r, id, from, text, text_len, sent_at))
 		return false;
 	if (id_out != NULL)
 		*id_out = id;

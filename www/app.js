@@ -473,13 +473,12 @@ async function checkNameInUse(name, mine = 0) {
     panel.querySelector('.other').addEventListener('click',
       () => useName(name.replace(/-[0-9a-f]{4}$/, '') + '-' + Math.random().toString(16).slice(2, 6)));
     panel.querySelector('.stay').addEventListener('click', () => { panel.hidden = true; panel.dataset.dismissed = '1'; });
+    const title = panel.querySelector('h3');
+    const draw = () => { title.textContent = t('inuse.title', { name }); };
+    document.addEventListener('pushq:lang', draw);   // once: translatePage below draws it
+    translatePage();
   }
   if (panel.dataset.dismissed) return true;
-  const title = panel.querySelector('h3');
-  const draw = () => { title.textContent = t('inuse.title', { name }); };
-  draw();
-  document.addEventListener('pushq:lang', draw);
-  translatePage();
   panel.hidden = false;
   return true;
 }
