@@ -47,7 +47,7 @@ ALL_LDFLAGS = $(SAN) -pthread $(LDFLAGS)
 LIBS        = $(CRYPTO_LIBS) $(HIREDIS_LIBS) -lm
 
 # The server's modules, shared by the server binary, the tests and benchmarks.
-LIB_SRC  = $(wildcard queue/*.c http/*.c) $(filter-out server/main.c,$(wildcard server/*.c))
+LIB_SRC  = $(wildcard queue/*.c http/*.c) $(filter-out server/main.c,$(wildcard server/*.c server/*/*.c))
 TEST_SRC = $(wildcard test/*.c)
 
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)

@@ -1,7 +1,7 @@
 /*
  * ws.h - WebSocket (RFC 6455) without sockets: the opening handshake, an
  * incremental frame decoder for client frames, and the header of server
- * frames.  The server code in server/ws_session.c does the I/O.
+ * frames.  The server code in server/push/ws_session.c does the I/O.
  *
  * The decoder is the tutorial's "receiving data" step, one state per step:
  *   1. byte 1: FIN bit, three reserved bits, the 4-bit opcode;

@@ -1,14 +1,16 @@
 /*
- * main.c - pushq's command line: parse the options, start the server, wait
- * for SIGINT or SIGTERM, stop cleanly.
+ * main.c - pushq's command line: parse the options, put the server together
+ * (the core, the routes, the lab) and start its threads, wait for SIGINT or
+ * SIGTERM, stop cleanly: the arrows of docs/design.md run backwards.
  *
  * Exit codes: 0 after a clean stop (or --help/--version), 1 when the server
  * cannot start, 2 for bad usage.
  */
 #include "http/ws.h"
-#include "server/bridge.h"
-#include "server/server.h"
-#include "server/util.h"
+#include "server/routes.h"
+#include "server/core/server.h"
+#include "server/lab/lab.h"
+#include "server/common/log.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -236,16 +238,23 @@ main(int argc, char **argv)
 		return 1;
 	}
 
-	static srv server;   /* the one server state; see server.h */
+	static srv server;   /* the one server state; see core/server.h */
 	char err[256];
 	if (srv_open(&server, &cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "pushq: cannot start: %s\n", err);
 		return 1;
 	}
-	pthread_t acceptor, reaper, watcher, bridge;
+	server.route = srv_route_request;           /* who answers requests: routes.c */
+	server.lab = srv_lab_new();          /* the playground's own queues */
+	if (server.lab == NULL) {
+		fprintf(stderr, "pushq: cannot start: out of memory\n");
+		return 1;
+	}
+	pthread_t acceptor, reaper, watcher, bridge, lab_reaper;
 	if (pthread_create(&acceptor, NULL, srv_accept_main, &server) != 0 ||
 	    pthread_create(&reaper, NULL, srv_reaper_main, &server) != 0 ||
 	    pthread_create(&watcher, NULL, srv_watch_main, server.watch) != 0 ||
+	    pthread_create(&lab_reaper, NULL, srv_lab_reaper_main, server.lab) != 0 ||
 	    (server.bridge != NULL &&
 	     pthread_create(&bridge, NULL, srv_bridge_main, server.bridge) != 0)) {
 		fprintf(stderr, "pushq: cannot start: no threads\n");
@@ -261,15 +270,18 @@ main(int argc, char **argv)
 		;                    /* EINTR: read again */
 	close(signal_fd);
 	srv_log(SRV_LOG_INFO, "%s: stopping", got.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+	srv_lab_stop(server.lab);            /* every waiting lab call answers */
 	bool all_closed = srv_stop(&server, STOP_GRACE_SECONDS);
 	pthread_join(acceptor, NULL);
 	pthread_join(reaper, NULL);
 	pthread_join(watcher, NULL);
+	pthread_join(lab_reaper, NULL);
 	if (server.bridge != NULL)
 		pthread_join(bridge, NULL);
-	if (all_closed)
+	if (all_closed) {
 		srv_close(&server);
-	else
+		srv_lab_free(server.lab);
+	} else
 		srv_log(SRV_LOG_WARN, "%ld connection(s) still closing; exiting anyway",
 		        srv_open_conns(&server));
 	return 0;

@@ -3,7 +3,7 @@
  * (/lab/...) against a real build/pushq: blocked calls that time out, that
  * are woken by another request, and every bound a classroom relies on.
  */
-#include "server/lab.h"
+#include "server/lab/lab.h"
 #include "suites.h"
 #include "testutil.h"
 
@@ -75,13 +75,14 @@ START_TEST(lab_items_are_numbered_and_bounded)
 	         "\"getters\":0,\"putters\":0,\"joiners\":0,\"shutdown\":false}", id);
 	ck_assert_str_eq(json.data, want);
 	http_buf_free(&json);
-	srv_lab_item *item;
-	ck_assert_int_eq(srv_lab_get(lq, false, 0, &item), QUEUE_OK);
+	void *taken;
+	ck_assert_int_eq(queue_get_nowait(srv_lab_q(lq), &taken), QUEUE_OK);
+	srv_lab_item *item = taken;
 	ck_assert_str_eq(item->text, "a");
 	ck_assert_uint_eq(item->put_no, 1);
 	free(item);
-	ck_assert_int_eq(srv_lab_task_done(lq), QUEUE_OK);
-	ck_assert_int_eq(srv_lab_join(lq, 0.05), QUEUE_TIMEOUT);      /* "b" is open */
+	ck_assert_int_eq(queue_task_done(srv_lab_q(lq)), QUEUE_OK);
+	ck_assert_int_eq(queue_join_timeout(srv_lab_q(lq), 0.05), QUEUE_TIMEOUT);  /* "b" is open */
 	srv_lab_release(lab, lq);
 	srv_lab_free(lab);                 /* frees "b" too (ASan would see a leak) */
 }

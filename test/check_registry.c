@@ -2,7 +2,10 @@
  * check_registry.c - the chat room without a network: join, broadcast,
  * take, drops, give-back, reaping and shutdown.
  */
-#include "server/registry.h"
+#include "server/room/broadcast.h"
+#include "server/room/delivery.h"
+#include "server/room/resume.h"
+#include "http/ws.h"
 #include "suites.h"
 #include "testutil.h"
 
@@ -29,17 +32,40 @@ teardown(void)
 static void
 take_json(srv_client *c, char *out, size_t cap)
 {
-	srv_msg *m;
-	srv_gap dropped;
+	srv_delivery d;
 	out[0] = '\0';
-	if (srv_client_take(reg, c, 0, NULL, &m, &dropped) != QUEUE_OK)
+	if (srv_client_next(reg, c, 0, NULL, SRV_WIRE_JSON, &d) != QUEUE_OK)
 		return;
 	http_buf b = { 0 };
-	srv_msg_append_json(&b, m, &dropped);
-	snprintf(out, cap, "%s", b.data);
+	srv_delivery_append(&b, &d);
+	ck_assert_uint_eq(b.len, d.len);
+	snprintf(out, cap, "%.*s", (int)b.len, b.data);
 	ck_assert_int_eq(tu_strip_sent_at(out), 1);
 	http_buf_free(&b);
-	srv_msg_release(m);
+	srv_delivery_done(&d);
+}
+
+/* What /stats says of one client (copied out of the visit). */
+typedef struct {
+	bool found;
+	srv_client_info info;
+} one_client;
+
+static void
+copy_info(const srv_client_info *info, void *ctx)
+{
+	one_client *out = ctx;
+	out->found = true;
+	out->info = *info;
+	out->info.name = NULL;        /* valid during the visit only */
+}
+
+static one_client
+client_info(const char *name)
+{
+	one_client out = { 0 };
+	srv_registry_visit(reg, name, copy_info, &out);
+	return out;
 }
 
 START_TEST(join_keeps_queue)
@@ -96,13 +122,19 @@ START_TEST(broadcast_in_order_to_all)
 	ck_assert_uint_eq(counts.sent, 2);
 	ck_assert_uint_eq(counts.delivered, 4);
 	ck_assert_uint_eq(counts.clients, 2);
-	http_buf list = { 0 };
-	srv_registry_clients_json(reg, &list, NULL);
 	/* Both messages were taken: the queue is empty, but its peak shows the two. */
-	ck_assert_ptr_nonnull(strstr(list.data, "{\"name\":\"b\",\"kind\":\"ws\",\"short\":false,"
-	                                        "\"queue\":0,\"peak\":2,\"maxsize\":3,\"dropped\":0,"
-	                                        "\"waiting\":0,\"sessions\":0,\"idle\":"));
-	http_buf_free(&list);
+	one_client info = client_info("b");
+	ck_assert(info.found);
+	ck_assert_int_eq(info.info.kind, SRV_CLIENT_WS);
+	ck_assert(!info.info.short_polling);
+	ck_assert_uint_eq(info.info.queued, 0);
+	ck_assert_uint_eq(info.info.peak, 2);
+	ck_assert_int_eq(info.info.maxsize, 3);
+	ck_assert_int_eq(info.info.dropped, 0);
+	ck_assert_uint_eq(info.info.waiting, 0);
+	ck_assert_int_eq(info.info.sessions, 0);
+	ck_assert(info.info.idle >= 0 && info.info.idle < 5);
+	ck_assert(!client_info("nobody").found);
 	srv_client_release(reg, a);
 	srv_client_release(reg, b);
 }
@@ -332,15 +364,19 @@ take_blocking(void *arg)
 	return NULL;
 }
 
+static void
+count_waiting(const srv_client_info *info, void *ctx)
+{
+	*(unsigned *)ctx += info->waiting;
+}
+
 static bool
 someone_waits(void *arg)
 {
-	http_buf list = { 0 };
-	srv_registry_clients_json(reg, &list, NULL);
-	bool waiting = strstr(list.data, "\"waiting\":1") != NULL;
-	http_buf_free(&list);
+	unsigned waiting = 0;
+	srv_registry_visit(reg, NULL, count_waiting, &waiting);
 	(void)arg;
-	return waiting;
+	return waiting == 1;
 }
 
 START_TEST(shutdown_wakes_takers)

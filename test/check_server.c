@@ -6,7 +6,7 @@
 #include "suites.h"
 #include "testutil.h"
 
-#include "server/handlers.h"
+#include "server/core/static.h"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -1,0 +1,52 @@
+/*
+ * history.h - the last N messages of the room, for clients that resume
+ * after a reconnect ("I have seen everything up to id X": docs/api.md,
+ * "Resume").
+ *
+ * The history answers one question: which messages after id X does it
+ * still hold, and from which id on does it hold them?  Anything older was
+ * pushed out by newer messages and is lost for good.  That is all a resume
+ * needs, so another store that can answer it (a Redis stream, read with
+ * XRANGE) can take this one's place behind the same three calls.
+ *
+ * Messages are shared with the client queues (reference counted, message.h):
+ * the history holds one reference to each message it keeps.
+ *
+ * Thread-safety: none of its own.  The registry calls it only under its
+ * `send` lock, which also orders the broadcasts, so ids in the history
+ * always increase.
+ */
+#ifndef PUSHQ_HISTORY_H
+#define PUSHQ_HISTORY_H
+
+#include "server/room/message.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct srv_history srv_history;
+
+/* A history of the last `capacity` messages (0: keeps none).  NULL when
+ * out of memory. */
+srv_history *srv_history_new(size_t capacity);
+
+/* Releases every message held, and the history. */
+void srv_history_free(srv_history *h);
+
+/* Appends m (its id must be above the last one appended), taking a
+ * reference to it; the oldest message goes when the history is full. */
+void srv_history_append(srv_history *h, srv_msg *m);
+
+/*
+ * The messages with an id above `since`, oldest first: up to `max` of them
+ * go into out[], each with a reference of its own for the caller.  Returns
+ * how many.  *oldest_out is the lowest id the history holds (0 when it holds
+ * nothing): ids between since + 1 and it are no longer here.
+ */
+size_t srv_history_after(const srv_history *h, uint64_t since, srv_msg **out,
+                         size_t max, uint64_t *oldest_out);
+
+/* How many messages it holds now. */
+size_t srv_history_count(const srv_history *h);
+
+#endif

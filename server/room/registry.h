@@ -1,0 +1,115 @@
+/*
+ * registry.h - the room's clients: name -> client, each with its own
+ * bounded blocking queue of messages (the seed's `q_dict`, done right).
+ *
+ *   srv_registry_join      the seed's ab_b1: find or create a client
+ *   srv_registry_broadcast the seed's send_msg: put into every queue
+ *                          (broadcast.h)
+ *   srv_client_next        the seed's get_msg: block on one queue
+ *                          (delivery.h)
+ *
+ * Lifetimes: srv_registry_join/find return a *reference* to a client; it
+ * stays valid (never freed, never reaped) until srv_client_release.  A client
+ * nobody holds and nobody asked for in `ttl` seconds is forgotten by
+ * srv_registry_reap.
+ *
+ * Thread-safety: every function may be called from any thread.  Sending
+ * never blocks on a queue: a full queue counts a drop instead.
+ */
+#ifndef PUSHQ_REGISTRY_H
+#define PUSHQ_REGISTRY_H
+
+#include "queue/queue.h"
+#include "server/room/message.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SRV_NAME_MAX 64   /* bytes of a client name */
+
+typedef enum { SRV_CLIENT_POLL, SRV_CLIENT_WS, SRV_CLIENT_SSE } srv_client_kind;
+
+typedef struct srv_client srv_client;
+typedef struct srv_registry srv_registry;
+
+/* A registry of at most max_clients clients, each with a queue of
+ * queue_size messages, and a history of the last `history` messages for
+ * resumes (history.h).  NULL when out of memory. */
+srv_registry *srv_registry_new(long queue_size, long max_clients, long history);
+
+/* Frees every client and message.  No other thread may use r any more. */
+void srv_registry_free(srv_registry *r);
+
+/* Why srv_registry_join gave no client. */
+typedef enum {
+	SRV_JOIN_OK,
+	SRV_JOIN_BAD_NAME,   /* empty, or longer than SRV_NAME_MAX */
+	SRV_JOIN_FULL,       /* max_clients are registered already */
+	SRV_JOIN_NOMEM,
+	SRV_JOIN_STOPPING    /* the registry is shut down */
+} srv_join_rc;
+
+/*
+ * Finds client `name`, or creates it (an existing client keeps its queue
+ * and messages; a long-poll client joining by WebSocket or SSE takes that
+ * kind).  Returns a reference, or NULL with the reason in *why (why may
+ * be NULL).
+ */
+srv_client *srv_registry_join(srv_registry *r, const char *name,
+                              srv_client_kind kind, srv_join_rc *why);
+
+/* A reference to client `name`, or NULL if there is none. */
+srv_client *srv_registry_find(srv_registry *r, const char *name);
+
+/* Gives back a reference from join/find, and marks the client as seen.
+ * NULL is a no-op. */
+void srv_client_release(srv_registry *r, srv_client *c);
+
+/* The client's name (valid while the reference is held). */
+const char *srv_client_name(const srv_client *c);
+
+/* Forgets clients nobody holds and nobody asked for in ttl_s seconds.
+ * Returns how many were removed. */
+size_t srv_registry_reap(srv_registry *r, double ttl_s);
+
+/* Shuts every queue down: waiting takes return QUEUE_SHUTDOWN at once,
+ * and no client joins any more. */
+void srv_registry_shutdown(srv_registry *r);
+
+/* Counters for /stats. */
+typedef struct {
+	uint64_t sent;       /* messages broadcast */
+	uint64_t delivered;  /* messages taken by a client */
+	uint64_t dropped;    /* puts refused by a full queue */
+	uint64_t missed;     /* counted by resumes: gone from the history */
+	uint64_t last_id;    /* the last message id given out (0: none yet) */
+	size_t history;      /* messages held for resumes */
+	size_t clients;
+	long max_clients;
+} srv_registry_counts;
+
+void srv_registry_counts_get(srv_registry *r, srv_registry_counts *out);
+
+/* One client as /stats shows it. */
+typedef struct {
+	const char *name;    /* valid during the visit only */
+	srv_client_kind kind;
+	bool short_polling;  /* a poll client whose last /get_msg asked timeout=0 */
+	size_t queued;       /* depth now */
+	size_t peak;         /* the most it held in the last second or so */
+	long maxsize;
+	long dropped;        /* in all */
+	unsigned waiting;    /* threads blocked in its queue now */
+	int sessions;        /* WebSocket sessions attached */
+	double idle;         /* seconds since its last request ended */
+} srv_client_info;
+
+/*
+ * Calls fn for every client (only the one called `only`, unless NULL),
+ * under the table's shared lock: fn must not call back into the registry.
+ */
+void srv_registry_visit(srv_registry *r, const char *only,
+                        void (*fn)(const srv_client_info *info, void *ctx), void *ctx);
+
+#endif
