@@ -2,7 +2,7 @@
 #
 #   make            build everything into build/
 #   make run        build and start the server on http://127.0.0.1:8000/
-#   make test       build and run every Check suite (unit + integration)
+#   make test       the layer check, then every Check suite (unit + integration)
 #   make e2e        the pages in headless chromium (playwright-core)
 #   make asan       the same suites under AddressSanitizer + UBSan (build/asan/)
 #   make tsan       the same suites under ThreadSanitizer (build/tsan/)
@@ -41,6 +41,8 @@ CRYPTO_CFLAGS = $(shell pkg-config --cflags libcrypto)
 CRYPTO_LIBS   = $(shell pkg-config --libs libcrypto)
 HIREDIS_CFLAGS = $(shell pkg-config --cflags hiredis)
 HIREDIS_LIBS   = $(shell pkg-config --libs hiredis)
+JANSSON_CFLAGS = $(shell pkg-config --cflags jansson)
+JANSSON_LIBS   = $(shell pkg-config --libs jansson)
 
 ALL_CFLAGS  = $(STD) $(OPT) -g $(WARN) $(SAN) -pthread -MMD -MP -I. $(CRYPTO_CFLAGS) $(HIREDIS_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN) -pthread $(LDFLAGS)
@@ -60,7 +62,7 @@ QUEUE_BENCH = $(BUILD)/queue_bench
 WAKEUP_FLOOR = $(BUILD)/wakeup_floor
 FANOUT     = $(BUILD)/fanout
 
-.PHONY: all run test stress fuzz e2e asan tsan valgrind bench bench-quick bench-queue clean \
+.PHONY: all run test check-layers stress fuzz e2e asan tsan valgrind bench bench-quick bench-queue clean \
         deps-server deps-test deps-fuzz
 
 all: $(PUSHQ) $(TESTS) $(QUEUE_BENCH) $(FANOUT)
@@ -74,13 +76,13 @@ $(MAIN_OBJ): ALL_CFLAGS += -DSRV_DEFAULT_WWW='"$(CURDIR)/www"'
 
 $(BUILD)/obj/test/%.o: test/%.c | deps-test
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS) -c $< -o $@
 
 $(PUSHQ): $(MAIN_OBJ) $(LIB_OBJ)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
 $(TESTS): $(TEST_OBJ) $(LIB_OBJ) | deps-test
-	$(CC) $(ALL_LDFLAGS) $^ $(CHECK_LIBS) $(LIBS) -o $@
+	$(CC) $(ALL_LDFLAGS) $^ $(CHECK_LIBS) $(JANSSON_LIBS) $(LIBS) -o $@
 
 $(QUEUE_BENCH): $(BUILD)/obj/bench/queue_bench.o $(LIB_OBJ)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
@@ -116,15 +118,22 @@ endef
 deps-server:
 	$(call need,pkg-config libssl-dev libhiredis-dev,command -v pkg-config && pkg-config --exists libcrypto hiredis)
 
+# The tests read JSON answers (/stats) with jansson, not by hand.
 deps-test: deps-server
-	$(call need,check python3 python3-websockets,pkg-config --exists check && /usr/bin/python3 -c 'import websockets')
+	$(call need,check libjansson-dev python3 python3-websockets,pkg-config --exists check jansson && /usr/bin/python3 -c 'import websockets')
 
 run: $(PUSHQ)
 	$(PUSHQ) --host 127.0.0.1 --port 8000 --www www
 
 # The integration tests start $(PUSHQ); PUSHQ_BIN tells them which build.
-test: $(PUSHQ) $(TESTS)
+test: check-layers $(PUSHQ) $(TESTS)
 	PUSHQ_BIN=$(PUSHQ) PUSHQ_WWW=www $(TESTS)
+
+# The layers' rule (docs/design.md, "Layers"): an #include that points the
+# wrong way fails the build's tests.  It tests itself first.
+check-layers:
+	@python3 test/check_layers.py --self-test
+	@python3 test/check_layers.py
 
 # libFuzzer targets for everything in http/ (test/fuzz/): the request
 # parser, the WebSocket decoder with the UTF-8 validator, the decoders.
