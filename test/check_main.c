@@ -13,6 +13,8 @@ main(void)
 	srunner_add_suite(runner, http_suite());
 	srunner_add_suite(runner, registry_suite());
 	srunner_add_suite(runner, ws_suite());
+	srunner_add_suite(runner, routes_suite());
+	srunner_add_suite(runner, bridge_url_suite());
 	srunner_add_suite(runner, server_suite());
 	srunner_add_suite(runner, wsserver_suite());
 	srunner_add_suite(runner, sse_suite());

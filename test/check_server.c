@@ -52,15 +52,17 @@ expect_body(const char *method, const char *target, const char *body, int status
 	free(got);
 }
 
-/* The number of "waiting":1 entries in /stats: threads blocked in get. */
+/* The number of clients in /stats with one thread blocked in get. */
 static int
 waiting_clients(void)
 {
-	char *stats = expect("GET", "/stats", NULL, 200);
+	json_t *stats = tu_get_json(server.port, "/stats"), *client;
+	ck_assert_ptr_nonnull(stats);
 	int n = 0;
-	for (char *p = stats; (p = strstr(p, "\"waiting\":1")) != NULL; p++)
-		n++;
-	free(stats);
+	size_t i;
+	json_array_foreach(json_object_get(stats, "clients"), i, client)
+		n += tu_json_int(client, "waiting") == 1;
+	json_decref(stats);
 	return n;
 }
 
@@ -240,9 +242,11 @@ START_TEST(drops_are_reported)
 	ck_assert_ptr_nonnull(strstr(first, "\"id\":1,"));
 	ck_assert_ptr_nonnull(strstr(first, "\"dropped\":3}"));
 	free(first);
-	char *stats = expect("GET", "/stats", NULL, 200);
-	ck_assert_ptr_nonnull(strstr(stats, "\"dropped\":3"));
-	free(stats);
+	json_t *stats = tu_get_json(server.port, "/stats");
+	ck_assert_ptr_nonnull(stats);
+	ck_assert_int_eq(tu_json_int(stats, "messages.dropped"), 3);
+	ck_assert_int_eq(tu_json_int(tu_stats_client(stats, "d"), "dropped"), 3);
+	json_decref(stats);
 	stop();
 }
 END_TEST
@@ -632,11 +636,17 @@ START_TEST(messages_carry_their_send_time)
 	ck_assert_uint_ge(sent_at, (unsigned long long)before.tv_sec * 1000 + (unsigned long long)before.tv_nsec / 1000000);
 	ck_assert_uint_le(sent_at, (unsigned long long)after.tv_sec * 1000 + (unsigned long long)after.tv_nsec / 1000000);
 	free(got);
-	got = expect("GET", "/stats?name=timer", NULL, 200);
-	ck_assert_ptr_nonnull(strstr(got, "\"clients\":[{\"name\":\"timer\",\"kind\":\"poll\",\"short\":true,"));
-	ck_assert_ptr_null(strstr(got, "other"));
-	ck_assert_ptr_nonnull(strstr(got, "\"client_count\":2,"));   /* the count stays whole */
-	free(got);
+	json_t *stats = tu_get_json(server.port, "/stats?name=timer");
+	ck_assert_ptr_nonnull(stats);
+	json_t *clients = json_object_get(stats, "clients");
+	ck_assert_uint_eq(json_array_size(clients), 1);        /* only timer, not other */
+	json_t *timer = json_array_get(clients, 0);
+	ck_assert_str_eq(json_string_value(json_object_get(timer, "name")), "timer");
+	ck_assert_str_eq(json_string_value(json_object_get(timer, "kind")), "poll");
+	ck_assert(json_is_true(json_object_get(timer, "short")));
+	ck_assert_ptr_null(tu_stats_client(stats, "other"));
+	ck_assert_int_eq(tu_json_int(stats, "client_count"), 2);   /* the count stays whole */
+	json_decref(stats);
 	free(expect("GET", "/stats?name=%zz", NULL, 400));
 	stop();
 }

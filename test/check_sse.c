@@ -143,11 +143,9 @@ stream_event_id(stream *s, char *json, size_t cap)
 static bool
 clients_are(void *arg)
 {
-	tu_response r = tu_request(server.port, "GET", "/stats", NULL);
-	char want[32];
-	snprintf(want, sizeof(want), "\"client_count\":%ld,", *(long *)arg);
-	bool yes = r.body != NULL && strstr(r.body, want) != NULL;
-	tu_response_free(&r);
+	json_t *stats = tu_get_json(server.port, "/stats");
+	bool yes = stats != NULL && tu_json_int(stats, "client_count") == *(long *)arg;
+	json_decref(stats);
 	return yes;
 }
 
@@ -167,11 +165,12 @@ START_TEST(sse_frames_byte_for_byte)
 	stream_block(s, block, sizeof(block), tu_slack(5));
 	ck_assert_str_eq(block, "id: 1\ndata: {\"status\":true,\"msg\":\"one\\ntwo\\rthree\\r\\nfour 你\","
 	                        "\"id\":1,\"from\":\"\",\"dropped\":0}\n\n");
-	tu_response r = tu_request(server.port, "GET", "/stats", NULL);
-	ck_assert_ptr_nonnull(strstr(r.body, "{\"name\":\"sse\",\"kind\":\"sse\""));
-	tu_response_free(&r);
+	json_t *stats = tu_get_json(server.port, "/stats");
+	ck_assert_ptr_nonnull(stats);
+	ck_assert_str_eq(json_string_value(json_object_get(tu_stats_client(stats, "sse"), "kind")), "sse");
+	json_decref(stats);
 	/* Only GET; a bad id is a clear 400. */
-	r = tu_request(server.port, "POST", "/events?name=x", "a=b");
+	tu_response r = tu_request(server.port, "POST", "/events?name=x", "a=b");
 	ck_assert_int_eq(r.status, 405);
 	tu_response_free(&r);
 	r = tu_request(server.port, "GET", "/events?name=x&since=-1", NULL);
@@ -301,9 +300,10 @@ START_TEST(get_msg_resume_counts_missed_exactly)
 	expect_get("m", 2, "\"id\":8,\"from\":\"\",\"dropped\":0}");
 	expect_get("m", -1, "\"id\":9,\"from\":\"\",\"dropped\":0}");   /* since is optional */
 	expect_get("m", 9, "\"id\":10,\"from\":\"\",\"dropped\":0}");
-	r = tu_request(server.port, "GET", "/stats", NULL);
-	ck_assert_ptr_nonnull(strstr(r.body, "\"missed\":5"));
-	tu_response_free(&r);
+	json_t *stats = tu_get_json(server.port, "/stats");
+	ck_assert_ptr_nonnull(stats);
+	ck_assert_int_eq(tu_json_int(stats, "messages.missed"), 5);
+	json_decref(stats);
 	stop();
 }
 END_TEST

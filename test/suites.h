@@ -17,5 +17,7 @@ Suite *sse_suite(void);
 Suite *lab_suite(void);
 Suite *redis_suite(void);
 Suite *stress_suite(void);
+Suite *routes_suite(void);
+Suite *bridge_url_suite(void);
 
 #endif

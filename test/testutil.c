@@ -309,3 +309,63 @@ tu_wait_readable(int fd, double seconds)
 		return -1;
 	return tu_now() - start;
 }
+
+/* ------------------------------------------------------------------ */
+/* JSON answers                                                        */
+/* ------------------------------------------------------------------ */
+
+json_t *
+tu_get_json(int port, const char *target)
+{
+	tu_response r = tu_request(port, "GET", target, NULL);
+	json_t *j = NULL;
+	if (r.status == 200) {
+		json_error_t err;
+		j = json_loadb(r.body, r.body_len, 0, &err);
+		ck_assert_msg(j != NULL, "GET %s: not JSON (%s at %d): %s", target, err.text,
+		              err.position, r.body);
+	}
+	tu_response_free(&r);
+	return j;
+}
+
+json_t *
+tu_json_at(const json_t *j, const char *path)
+{
+	json_t *at = (json_t *)j;
+	while (at != NULL && *path != '\0') {
+		size_t n = strcspn(path, ".");
+		at = json_object_getn(at, path, n);
+		path += n + (path[n] == '.');
+	}
+	return at;
+}
+
+long long
+tu_json_int(const json_t *j, const char *path)
+{
+	json_t *at = tu_json_at(j, path);
+	return json_is_integer(at) ? (long long)json_integer_value(at) : -1;
+}
+
+json_t *
+tu_stats_client(const json_t *stats, const char *name)
+{
+	json_t *clients = json_object_get(stats, "clients"), *c;
+	size_t i;
+	json_array_foreach(clients, i, c) {
+		const char *n = json_string_value(json_object_get(c, "name"));
+		if (n != NULL && strcmp(n, name) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+long long
+tu_client_stat(int port, const char *name, const char *field)
+{
+	json_t *stats = tu_get_json(port, "/stats");
+	long long v = tu_json_int(tu_stats_client(stats, name), field);
+	json_decref(stats);
+	return v;
+}

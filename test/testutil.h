@@ -87,5 +87,32 @@ tu_response tu_request(int port, const char *method, const char *target, const c
 /* Seconds waited until fd had data or was closed (<0 on timeout). */
 double tu_wait_readable(int fd, double seconds);
 
+/* ------------------------------------------------------------------ */
+/* JSON answers (/stats), read with jansson rather than by strstr.     */
+/* ------------------------------------------------------------------ */
+
+#include <jansson.h>
+
+/* GET target on a new connection: the body parsed, when the answer is
+ * 200 (json_decref it), else NULL.  A 200 whose body is not JSON fails the
+ * test. */
+json_t *tu_get_json(int port, const char *target);
+
+/* The member at a dotted path ("messages.sent", "redis.connected") of
+ * objects inside j, borrowed; NULL if any step is missing. */
+json_t *tu_json_at(const json_t *j, const char *path);
+
+/* The integer at a dotted path; -1 if it is missing or not an integer. */
+long long tu_json_int(const json_t *j, const char *path);
+
+/* The entry of client `name` in a /stats answer's "clients", borrowed;
+ * NULL if there is none. */
+json_t *tu_stats_client(const json_t *stats, const char *name);
+
+/* A number of client `name` in the server's /stats ("queue", "waiting",
+ * ...); -1 if /stats did not answer 200, the client is not listed, or the
+ * field is missing. */
+long long tu_client_stat(int port, const char *name, const char *field);
+
 #endif
 #endif
