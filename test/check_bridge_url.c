@@ -13,6 +13,8 @@
 #define WANTS "--redis wants redis://HOST:PORT[/DB], not '%s'"
 #define BAD_PORT "--redis: bad port in '%s'"
 #define BAD_DB "--redis: bad database number in '%s'"
+#define BAD_HOST "--redis: bad host in '%s'"
+#define NO_USER "--redis: no user or password in the URL (not supported), not '%s'"
 
 static void
 expect_ok(const char *url, const char *host, int port, int db)
@@ -80,12 +82,12 @@ START_TEST(host_bounded_by_its_buffer)
 	ck_assert_str_eq(host, "abcdefg");
 	ck_assert_int_eq(port, 1);
 	ck_assert_int_eq(db, 3);
-	expect_refused_in("redis://abcdefgh:1", 8, WANTS);
+	expect_refused_in("redis://abcdefgh:1", 8, BAD_HOST);
 	char url[400];
 	int n = snprintf(url, sizeof(url), "redis://");
 	memset(url + n, 'a', 300);
 	strcpy(url + n + 300, ":6379");
-	expect_refused_in(url, 256, WANTS);
+	expect_refused_in(url, 256, BAD_HOST);
 	url[n + 255] = '\0';                     /* 255 bytes: fits 256 */
 	strcat(url, ":6379");
 	char big[256];
@@ -154,6 +156,38 @@ START_TEST(trailing_garbage)
 }
 END_TEST
 
+/* [IPv6]:port, as URLs write it: the host comes without its brackets. */
+START_TEST(ipv6_in_brackets)
+{
+	expect_ok("redis://[::1]:6379", "::1", 6379, 0);
+	expect_ok("redis://[fe80::1]:6380/2", "fe80::1", 6380, 2);
+	expect_refused("redis://[::1]", WANTS);
+	expect_refused("redis://[::1:6379", WANTS);
+	expect_refused("redis://[]:6379", WANTS);
+}
+END_TEST
+
+/* Only digits are numbers; only host characters are a host; no password. */
+START_TEST(strict_fields)
+{
+	expect_refused("redis://h:+80", BAD_PORT);
+	expect_refused("redis://h: 80", BAD_PORT);
+	expect_refused("redis://h:6379/ 5", BAD_DB);
+	expect_refused("redis://h:6379/+5", BAD_DB);
+	expect_refused("redis://h:6379/-0", BAD_DB);
+	expect_refused("redis://a b:6379", BAD_HOST);
+	expect_refused("redis://h%41:6379", BAD_HOST);
+	expect_refused("redis://:pw@h:6379", NO_USER);
+	expect_refused("redis://user:pw@h:6379/0", NO_USER);
+	/* A refused URL leaves the host buffer as it was. */
+	char host[64] = "untouched", err[256];
+	int port = 0, db = 0;
+	ck_assert(!srv_bridge_parse_url("redis://goodhost:0", host, sizeof(host), &port, &db,
+	                                err, sizeof(err)));
+	ck_assert_str_eq(host, "untouched");
+}
+END_TEST
+
 /* The reason is cut to errlen, and stays a string. */
 START_TEST(reason_is_bounded)
 {
@@ -179,6 +213,8 @@ bridge_url_suite(void)
 	tcase_add_test(tc, bad_databases);
 	tcase_add_test(tc, trailing_garbage);
 	tcase_add_test(tc, reason_is_bounded);
+	tcase_add_test(tc, ipv6_in_brackets);
+	tcase_add_test(tc, strict_fields);
 	suite_add_tcase(s, tc);
 	return s;
 }

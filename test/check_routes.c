@@ -130,6 +130,10 @@ START_TEST(allow_texts)
 		{ P,   "POST" },
 		{ G,   "GET" },
 		{ GH,  "GET, HEAD" },
+		{ SRV_M_HEAD, "HEAD" },
+		{ SRV_M_HEAD | SRV_M_POST, "HEAD, POST" },
+		{ SRV_M_GET | SRV_M_POST, "GET, POST" },
+		{ 0, "" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char out[32];

@@ -15,10 +15,17 @@ srv_route_matches(const srv_route *r, const char *path, size_t len)
 void
 srv_route_allow(unsigned methods, char *out, size_t cap)
 {
-	snprintf(out, cap, "%s%s%s",
-	         methods & SRV_M_GET ? "GET" : "",
-	         methods & SRV_M_HEAD ? ", HEAD" : "",
-	         methods & SRV_M_POST ? (methods & SRV_M_GET ? ", POST" : "POST") : "");
+	static const struct { unsigned bit; const char *name; } all[] = {
+		{ SRV_M_GET, "GET" }, { SRV_M_HEAD, "HEAD" }, { SRV_M_POST, "POST" },
+	};
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if ((methods & all[i].bit) == 0 || used >= cap)
+			continue;
+		int n = snprintf(out + used, cap - used, "%s%s", used > 0 ? ", " : "", all[i].name);
+		used += n > 0 ? (size_t)n : 0;
+	}
 }
 
 void

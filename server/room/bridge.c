@@ -80,40 +80,91 @@ struct srv_bridge {
 	char last_entry[64];          /* the stream id XREAD continues after */
 };
 
+/* Decimal digits only (no sign, no space) up to `max`, from p; *end after
+ * them.  -1 when there are none or the number is above max. */
+static long
+parse_digits(const char *p, const char **end, long max)
+{
+	long n = 0;
+	const char *q = p;
+	for (; *q >= '0' && *q <= '9'; q++) {
+		n = n * 10 + (*q - '0');
+		if (n > max) {
+			*end = q;
+			return -1;
+		}
+	}
+	*end = q;
+	return q == p ? -1 : n;
+}
+
+/* A host as hiredis takes it: a name or an IPv4 address (letters, digits,
+ * '.', '-', '_'), or an IPv6 address (hex digits, ':', '.'). */
+static bool
+host_valid(const char *host, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char ch = host[i];
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		          (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_' || ch == ':';
+		if (!ok)
+			return false;
+	}
+	return len > 0;
+}
+
 bool
 srv_bridge_parse_url(const char *url, char *host, size_t host_len, int *port, int *db,
                      char *err, size_t errlen)
 {
-	const char *p = url;
-	if (strncmp(p, "redis://", 8) != 0) {
+	if (strncmp(url, "redis://", 8) != 0) {
 		snprintf(err, errlen, "--redis wants redis://HOST:PORT[/DB], not '%s'", url);
 		return false;
 	}
-	p += 8;
-	const char *colon = strrchr(p, ':');
-	const char *slash = strchr(p, '/');
-	if (colon == NULL || colon == p || (slash != NULL && slash < colon) ||
-	    (size_t)(colon - p) >= host_len) {
+	const char *p = url + 8;
+	if (strchr(p, '@') != NULL) {
+		snprintf(err, errlen, "--redis: no user or password in the URL (not supported), "
+		         "not '%s'", url);
+		return false;
+	}
+	/* The host: [IPv6] in brackets, or everything up to the last ':'. */
+	const char *host_start = p, *host_end, *colon;
+	if (*p == '[') {
+		host_start = p + 1;
+		host_end = strchr(host_start, ']');
+		colon = host_end != NULL && host_end[1] == ':' ? host_end + 1 : NULL;
+	} else {
+		const char *slash = strchr(p, '/');
+		colon = strrchr(p, ':');
+		if (colon != NULL && slash != NULL && slash < colon)
+			colon = NULL;
+		host_end = colon;
+	}
+	if (colon == NULL || host_end == host_start) {
 		snprintf(err, errlen, "--redis wants redis://HOST:PORT[/DB], not '%s'", url);
 		return false;
 	}
-	memcpy(host, p, (size_t)(colon - p));
-	host[colon - p] = '\0';
-	char *end;
-	long n = strtol(colon + 1, &end, 10);
-	long d = 0;
-	if (end == colon + 1 || n < 1 || n > 65535 || (*end != '\0' && *end != '/')) {
+	size_t len = (size_t)(host_end - host_start);
+	if (!host_valid(host_start, len) || len >= host_len) {
+		snprintf(err, errlen, "--redis: bad host in '%s'", url);
+		return false;
+	}
+	const char *end;
+	long n = parse_digits(colon + 1, &end, 65535);
+	if (n < 1 || (*end != '\0' && *end != '/')) {
 		snprintf(err, errlen, "--redis: bad port in '%s'", url);
 		return false;
 	}
+	long d = 0;
 	if (*end == '/') {
-		char *db_end;
-		d = strtol(end + 1, &db_end, 10);
-		if (db_end == end + 1 || *db_end != '\0' || d < 0 || d > 1000000) {
+		d = parse_digits(end + 1, &end, 1000000);
+		if (d < 0 || *end != '\0') {
 			snprintf(err, errlen, "--redis: bad database number in '%s'", url);
 			return false;
 		}
 	}
+	memcpy(host, host_start, len);     /* only now: a refusal leaves it alone */
+	host[len] = '\0';
 	*port = (int)n;
 	*db = (int)d;
 	return true;
