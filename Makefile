@@ -62,7 +62,7 @@ QUEUE_BENCH = $(BUILD)/queue_bench
 WAKEUP_FLOOR = $(BUILD)/wakeup_floor
 FANOUT     = $(BUILD)/fanout
 
-.PHONY: all run test check-layers stress fuzz e2e asan tsan valgrind bench bench-quick bench-queue clean \
+.PHONY: all run test check-layers check-excerpts stress fuzz e2e asan tsan valgrind bench bench-quick bench-queue clean \
         deps-server deps-test deps-fuzz
 
 all: $(PUSHQ) $(TESTS) $(QUEUE_BENCH) $(FANOUT)
@@ -126,8 +126,14 @@ run: $(PUSHQ)
 	$(PUSHQ) --host 127.0.0.1 --port 8000 --www www
 
 # The integration tests start $(PUSHQ); PUSHQ_BIN tells them which build.
-test: check-layers $(PUSHQ) $(TESTS)
+test: check-layers check-excerpts $(PUSHQ) $(TESTS)
 	PUSHQ_BIN=$(PUSHQ) PUSHQ_WWW=www $(TESTS)
+
+# Every excerpt in the pages' code panels (www/code.js) still stands, line
+# for line, in the file its title names (Node's own test runner, no npm).
+check-excerpts:
+	$(call need,nodejs,command -v node)
+	@node --test test/e2e/excerpts.test.mjs 2>&1 | grep -E '^# (pass|fail)|not ok|Error' ; test $${PIPESTATUS[0]} -eq 0
 
 # The layers' rule (docs/design.md, "Layers"): an #include that points the
 # wrong way fails the build's tests.  It tests itself first.
@@ -171,7 +177,7 @@ stress: $(PUSHQ) $(TESTS)
 e2e: $(PUSHQ)
 	@test -x /usr/bin/chromium || { echo "chromium is missing: apt-get install chromium" >&2; exit 1; }
 	@test -d test/e2e/node_modules/playwright-core || (cd test/e2e && npm ci --no-audit --no-fund)
-	cd test/e2e && PUSHQ_BIN=$(PUSHQ) node --test --test-concurrency=1 pages.test.mjs
+	cd test/e2e && PUSHQ_BIN=$(PUSHQ) node --test --test-concurrency=1 pages.test.mjs excerpts.test.mjs
 
 # Sanitized code is slower: Check's per-test timeouts are stretched to match.
 # ASan keeps freed memory in a quarantine (256 MB by default) to catch late

@@ -96,7 +96,7 @@ START_TEST(pipelining_does_not_amplify_memory)
 {
 	server = tu_server_start(NULL);
 	long before = server_rss_kib();
-	static const char one[] = "GET /app.js HTTP/1.1\r\nHost: t\r\n\r\n";
+	static const char one[] = "GET /texts.js HTTP/1.1\r\nHost: t\r\n\r\n";   /* ~40 KiB */
 	char *burst = malloc(PIPELINE_BYTES);
 	size_t n = 0;
 	while (n + sizeof(one) - 1 <= PIPELINE_BYTES) {
@@ -304,7 +304,7 @@ START_TEST(sigterm_does_not_wait_for_a_deaf_client)
 {
 	server = tu_server_start(NULL);
 	int fd = connect_small_window();
-	static const char one[] = "GET /app.js HTTP/1.1\r\nHost: t\r\n\r\n";
+	static const char one[] = "GET /texts.js HTTP/1.1\r\nHost: t\r\n\r\n";   /* ~40 KiB */
 	long sent = 0;
 	double deadline = tu_now() + tu_slack(10);
 	/* Until our send buffer stays full for half a second: the server's

@@ -1,9 +1,10 @@
 // code.js — the code shown beside each demo: the tutorial's (Django views
-// and jQuery, as it wrote them) and ours (short excerpts of server/*.c and
-// of the page's own script). A line ending in ⟦key⟧ is the one a page
+// and jQuery, as it wrote them) and ours (short excerpts of this repo's C
+// and of the page scripts). A line ending in ⟦key⟧ is the one a page
 // highlights while that step runs (pushq.runLine('key')); the marker itself
-// is not shown. Excerpts leave out error handling ("…"); the files named in
-// each title hold the whole code.
+// is not shown. A line that is only "…" stands for lines left out. Each of
+// ours is titled with the path of the file it quotes, from the repo root,
+// and quotes it exactly: test/e2e/excerpts.test.mjs checks that it does.
 'use strict';
 
 const CODE = {
@@ -26,8 +27,8 @@ const CODE = {
 })` },
     ],
     ours: [
-      { title: 'server/router.c', code: `static void
-view_ab_dy(srv_conn *c, const http_request *req)
+      { title: 'server/views.c — srv_view_ab_dy', code: `void
+srv_view_ab_dy(srv_conn *c, const http_request *req)
 {
 	if (req->method == HTTP_POST) {
 		const char *json = "{\\"username\\":\\"tony\\"}";
@@ -36,10 +37,13 @@ view_ab_dy(srv_conn *c, const http_request *req)
 		srv_serve_file(c, "ab_dy.html");
 	}
 }` },
-      { title: 'ab_dy.html (fetch)', code: `button.addEventListener('click', async () => {
+      { title: 'www/ab_dy.js — the click', code: `document.getElementById('d1').addEventListener('click', async () => {
+  …
   const res = await fetch('/ab_dy', { method: 'POST' });   ⟦send⟧
-  const text = await res.text();                           ⟦callback⟧
-  show(typeof JSON.parse(text));   // "object", like JsonResponse + jQuery
+  const text = await res.text();                           // the callback: the answer is here   ⟦callback⟧
+  …
+  // Like JsonResponse + jQuery: the JSON text becomes an object.
+  document.getElementById('response-type').textContent = typeof JSON.parse(text);
 });` },
     ],
   },
@@ -54,18 +58,27 @@ view_ab_dy(srv_conn *c, const http_request *req)
 setInterval(function () { $.ajax({url: '/get_msg/', ...}) }, 5000)   ⟦wait⟧` },
     ],
     ours: [
-      { title: 'polling.html', code: `async function pollOnce() {
-  for (;;) {
-    const res = await fetch('/get_msg?timeout=0&name=' + name);   ⟦ask⟧
-    const data = await res.json();
-    if (!data.status) break;            // empty: stop asking for now   ⟦empty⟧
-    show(data);                         // a message: there may be more   ⟦message⟧
-  }
-  timer = setTimeout(pollOnce, interval * 1000);   ⟦wait⟧
-}` },
-      { title: 'server/registry.c — srv_client_take', code: `queue_rc rc = timeout_s == 0
-    ? queue_get_nowait(c->q, &item)      /* short poll: never waits */   ⟦ask⟧
-    : queue_get_cancellable(c->q, &item, &timeout_s, cancel);` },
+      { title: 'www/polling.js — pollOnce', code: `async function pollOnce() {
+  …
+    for (;;) {
+      …
+        const res = await fetch('/get_msg?timeout=0&name=' + encodeURIComponent(name));   ⟦ask⟧
+        …
+      if (!data.status) {
+        …
+        break;                          // empty: stop asking for now   ⟦empty⟧
+      }
+      …
+      pushq.showMessage(list, data);    // a message: there may be more   ⟦message⟧
+      …
+  schedule();                           // then wait one interval
+}
+…
+  timer = setTimeout(pollOnce, seconds * 1000);   ⟦wait⟧` },
+      { title: 'server/room/delivery.c — srv_client_take', code: `	void *item = srv_replay_next(c);
+	queue_rc rc = item != NULL ? QUEUE_OK
+	            : timeout_s == 0 ? queue_get_nowait(c->q, &item)   /* no clock needed */   ⟦ask⟧
+	            : queue_get_cancellable(c->q, &item, &timeout_s, cancel);` },
     ],
   },
 
@@ -99,21 +112,36 @@ def get_msg(request):
 $(function () { getMsg() })` },
     ],
     ours: [
-      { title: 'server/router.c — take_and_answer', code: `/* The heart of long polling: block this thread in the client's queue
- * for up to timeout seconds -- the tutorial's q.get(timeout=10). */
-hung_up = srv_watch_park(s->watch, c->fd, client);   /* a closed tab wakes us */
-rc = srv_client_take(s->registry, client, timeout, hung_up, &m, &gap);   ⟦held⟧
-…
-if (rc == QUEUE_OK)
-	deliver(c, client, m, gap);          /* {"status":true,"msg":...} */   ⟦message⟧
-else
-	respond_no_message(c, 200, NULL);    /* {"status":false,"msg":""} */   ⟦timeout⟧` },
-      { title: 'ab_b1.html — pollForever', code: `for (;;) {
-  const res = await fetch('/get_msg?name=' + name + since);   ⟦held⟧
-  const data = await res.json();
-  if (data.status) show(data);   ⟦message⟧
-  // then round the loop: ask again at once   ⟦again⟧
-}` },
+      { title: 'server/push/longpoll.c — take_and_answer', code: `	const atomic_bool *hung_up = timeout > 0 ? srv_watch_park(s->watch, c->fd, client) : NULL;
+	srv_delivery d;
+	queue_rc rc = srv_client_next(s->registry, client, timeout, hung_up, SRV_WIRE_JSON, &d);
+	…
+	} else if (rc == QUEUE_OK && !c->head_only) {
+		deliver(c, client, &d);   ⟦message⟧
+	} else {
+		…
+		srv_answer_no_message(c, 200, NULL);   ⟦timeout⟧
+	}` },
+      { title: 'server/room/delivery.c — srv_client_next', code: `queue_rc
+srv_client_next(srv_registry *r, srv_client *c, double timeout_s,
+                const atomic_bool *cancel, srv_wire wire, srv_delivery *d)
+{
+	queue_rc rc = srv_client_take(r, c, timeout_s, cancel, &d->msg, &d->gap);   ⟦held⟧` },
+      { title: 'www/ab_b1.js — pollForever', code: `  for (;;) {
+    …
+      const res = await fetch('/get_msg?name=' + encodeURIComponent(name) + since);   ⟦held⟧
+      …
+      const data = await res.json();
+      …
+      if (data.status) {
+        …
+        pushq.showMessage(list, data);   ⟦message⟧
+        …
+      } else {
+        bar.end('timeout');   ⟦timeout⟧
+        …
+    // Round the loop: ask again at once.   ⟦again⟧
+  }` },
     ],
   },
 
@@ -129,20 +157,31 @@ else
 #    then 4 bytes of masking key; byte i ^= key[i % 4]   ⟦frame⟧` },
     ],
     ours: [
-      { title: 'http/ws.c — ws_accept_key', code: `memcpy(joined, key, key_len);
-memcpy(joined + key_len, WS_GUID, sizeof(WS_GUID) - 1);
-EVP_Digest(joined, key_len + 36, sha1, &sha1_len, EVP_sha1(), NULL);   ⟦open⟧
-EVP_EncodeBlock((unsigned char *)accept, sha1, 20);   /* 28 characters */` },
-      { title: 'http/ws.c — reading a frame header', code: `uint64_t len = h[1] & 0x7f;           /* the 7-bit length code */
-if (len == 126) len = 16-bit big-endian from h[2..3];
-else if (len == 127) len = 64-bit big-endian from h[2..9];
-…
-dst[i] = data[i] ^ d->mask[(d->payload_pos + i) & 3];   ⟦frame⟧` },
-      { title: 'ws.html', code: `socket = new WebSocket('ws://' + location.host + '/ws?name=' + name);   ⟦open⟧
-socket.addEventListener('message', (event) => {
-  show(JSON.parse(event.data));        // one frame = one message   ⟦frame⟧
-});
-socket.send(text);                     // one masked text frame up   ⟦send⟧` },
+      { title: 'http/ws.c — ws_accept_key', code: `	memcpy(joined, key, key_len);
+	memcpy(joined + key_len, WS_GUID, sizeof(WS_GUID) - 1);
+	unsigned char sha1[EVP_MAX_MD_SIZE];
+	unsigned int sha1_len = 0;
+	if (EVP_Digest(joined, key_len + sizeof(WS_GUID) - 1, sha1, &sha1_len, EVP_sha1(), NULL) != 1 ||   ⟦open⟧
+	    sha1_len != 20)
+		return false;
+	/* 20 bytes -> 28 base64 characters + NUL. */
+	return EVP_EncodeBlock((unsigned char *)accept, sha1, 20) == 28;` },
+      { title: 'http/ws.c — start_payload, take_payload: reading a frame', code: `	uint64_t len = h[1] & 0x7f;
+	size_t at = 2;
+	if (len == 126) {                 /* 16-bit length, network order */
+		len = ((uint64_t)h[2] << 8) | h[3];
+		at = 4;
+	} else if (len == 127) {          /* 64-bit length, network order */
+	…
+	memcpy(d->mask, h + at, 4);
+	…
+		dst[i] = data[i] ^ d->mask[(d->payload_pos + i) & 3];   ⟦frame⟧` },
+      { title: 'www/ws.js — connect, and the send form', code: `  socket = new WebSocket(scheme + location.host + '/ws?name=' + encodeURIComponent(name) + since);   ⟦open⟧
+  …
+  socket.addEventListener('message', (event) => {
+    const data = JSON.parse(event.data);    // the same JSON as /get_msg   ⟦frame⟧
+    …
+  socket.send(box.value);                  // one text frame   ⟦send⟧` },
     ],
   },
 
@@ -155,17 +194,21 @@ socket.send(text);                     // one masked text frame up   ⟦send⟧`
 # down it as an event.` },
     ],
     ours: [
-      { title: 'server/sse.c — srv_sse_serve', code: `client = srv_registry_join(s->registry, name, SRV_CLIENT_SSE, &why);
-if (since != NULL)                     /* Last-Event-ID: resume */
-	missed = srv_client_resume(s->registry, client, *since);   ⟦resume⟧
-start_stream(c, name, missed);         /* 200 text/event-stream, retry: 2000 */   ⟦open⟧
-stream(c, client, hung_up);            /* block in the queue, write "id:/data:" */   ⟦event⟧` },
-      { title: 'sse.html', code: `const source = new EventSource('/events?name=' + name);   ⟦open⟧
+      { title: 'server/push/sse.c — serve_stream', code: `	srv_client *client = srv_registry_join(s->registry, name, SRV_CLIENT_SSE, &why);
+	…
+	long missed = since != NULL ? srv_client_resume(s->registry, client, *since) : 0;   ⟦resume⟧
+	…
+	if (start_stream(c, name, missed)) {   ⟦open⟧
+		const atomic_bool *hung_up = srv_watch_park(s->watch, c->fd, client);
+		stream(c, client, hung_up);   ⟦event⟧` },
+      { title: 'www/sse.js — the EventSource', code: `// EventSource does the whole protocol: it sends GET /events, parses the
+// stream, and on a cut waits \`retry\` ms and reconnects with Last-Event-ID.   ⟦resume⟧
+const source = new EventSource('/events?name=' + encodeURIComponent(name));   ⟦open⟧
+…
 source.addEventListener('message', (event) => {
-  show(JSON.parse(event.data));        // event.lastEventId is its id:   ⟦event⟧
-});
-// On a drop the browser reconnects by itself,
-// sending Last-Event-ID: the last id it saw.   ⟦resume⟧` },
+  const data = JSON.parse(event.data);          // the same JSON as /get_msg   ⟦event⟧
+  …
+  lastSeen = event.lastEventId;                  // what a reconnect will send` },
     ],
   },
 
@@ -177,11 +220,21 @@ source.addEventListener('message', (event) => {
 # WebSocket:     the server really sends first` },
     ],
     ours: [
-      { title: 'compare.html — the four clients', code: `fetch('/get_msg?timeout=0&name=' + a)     // short: every interval   ⟦short⟧
-fetch('/get_msg?timeout=10&name=' + b)    // long: held until a message   ⟦long⟧
-new WebSocket('ws://…/ws?name=' + c)      // one connection, frames   ⟦ws⟧
-new EventSource('/events?name=' + d)      // one stream, events   ⟦sse⟧
-// delay = Date.now() - message.sent_at   (the server's send time)` },
+      { title: 'www/compare.js — the four clients', code: `    const res = await fetch('/get_msg?timeout=' + timeout + '&name=' + encodeURIComponent(tech.name));
+…
+    for (let data = await getMsg(tech, 0, 'short'); running && data && data.status; data = await getMsg(tech, 0, 'short'))   ⟦short⟧
+…
+      const data = await getMsg(tech, 10, 'long');   ⟦long⟧
+…
+  socket = new WebSocket('ws://' + location.host + '/ws?name=' + encodeURIComponent(tech.name));   ⟦ws⟧
+…
+  stream = new EventSource('/events?name=' + encodeURIComponent(tech.name));   ⟦sse⟧` },
+      { title: 'www/chat.js — delayOf', code: `// The delay of a message: now minus the server's send time (sent_at, ms
+// since 1970). Both clocks are this machine's when the page and the server
+// share it; across machines their difference counts too.
+function delayOf(msg) {
+  return msg.sent_at ? Math.max(0, Date.now() - msg.sent_at) : null;
+}` },
     ],
   },
 
@@ -192,12 +245,14 @@ new EventSource('/events?name=' + d)      // one stream, events   ⟦sse⟧
 # a repeated name replaced the queue (messages lost).` },
     ],
     ours: [
-      { title: 'queue/queue.c — queue_get_stats', code: `pthread_mutex_lock(&q->mutex);
-out->qsize = q->count;                 /* the bar */   ⟦refresh⟧
-out->maxsize = q->maxsize;             /* --queue-size */
-out->waiting_getters = q->waiting_getters;   /* "thread waiting" */
-out->high_water = q->high_water;       /* "peak" */
-pthread_mutex_unlock(&q->mutex);` },
+      { title: 'queue/queue.c — queue_get_stats', code: `	pthread_mutex_lock(&q->mutex);
+	out->qsize = q->count;   ⟦refresh⟧
+	out->maxsize = q->maxsize;
+	…
+	out->waiting_getters = q->waiting_getters;
+	…
+	out->high_water = q->high_water;
+	pthread_mutex_unlock(&q->mutex);` },
     ],
   },
 };

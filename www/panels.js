@@ -1,0 +1,48 @@
+// panels.js — the code panels: fills #code with a page's excerpts from
+// code.js (the tutorial's beside ours) and highlights the line running now.
+'use strict';
+
+// Fills #code with the tutorial's code and ours for this page (code.js):
+// each line a <span class="line">, those marked ⟦key⟧ with data-key.
+function showCode(page) {
+  const host = document.getElementById('code');
+  const code = window.pushqCode?.[page];
+  if (!host || !code) return;
+  host.className = 'code-panels';
+  const side = (titleKey, blocks, cls) => {
+    const column = document.createElement('section');
+    column.className = 'code-side ' + cls;
+    const h = document.createElement('h3');
+    h.dataset.i18n = titleKey;
+    column.append(h);
+    for (const block of blocks) {
+      const title = document.createElement('div');
+      title.className = 'code-title mono';
+      title.textContent = block.title;
+      const pre = document.createElement('pre');
+      pre.className = 'code';
+      for (const raw of block.code.split('\n')) {
+        const m = /^(.*?)\s*⟦(\w+)⟧$/.exec(raw);
+        const line = document.createElement('span');
+        line.className = 'line';
+        line.textContent = (m ? m[1] : raw) + '\n';
+        if (m) line.dataset.key = m[2];
+        pre.append(line);
+      }
+      column.append(title, pre);
+    }
+    return column;
+  };
+  const hint = document.createElement('p');
+  hint.className = 'muted';
+  hint.dataset.i18n = 'code.hint';
+  host.replaceChildren(hint, side('code.tutorial', code.tutorial, 'tutorial'), side('code.ours', code.ours, 'ours'));
+  pushq.translatePage();
+}
+
+// Highlights the lines marked `key` (and only those) in #code.
+function runLine(key) {
+  for (const line of document.querySelectorAll('#code .line')) line.classList.toggle('run', line.dataset.key === key);
+}
+
+window.pushq = Object.assign(window.pushq || {}, { showCode, runLine });

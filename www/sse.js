@@ -1,0 +1,95 @@
+// sse.js — the Server-Sent Events chat (sse.html): one EventSource on
+// /events, the raw stream as it arrives, and each reconnect with what it replayed.
+'use strict';
+const name = pushq.pageName('sse');
+pushq.nameField(name);
+pushq.showCode('sse');
+pushq.checkNameInUse(name);
+const list = document.getElementById('content');
+const raw = document.getElementById('raw');
+let messages = 0, dropped = 0, missed = 0;
+let stateKey = 'sse.state.connecting', stateClass = 'warn';
+// A reconnect in progress: the id the browser will send as Last-Event-ID,
+// and the newest id the server had given out when we came back (every
+// message up to it that arrives now is a replay from the history).
+let lastSeen = '', replayUpTo = Infinity, replayed = 0, replayItem = null, opens = 0;
+const sinceOpen = [];                            // [id, list item] received since the last open
+
+function setState(key, cls) {
+  stateKey = key; stateClass = cls;
+  const el = document.getElementById('state');
+  el.textContent = pushq.t(key);
+  el.className = 'status ' + cls;
+}
+document.addEventListener('pushq:lang', () => setState(stateKey, stateClass));
+
+// The event as it came over the wire: our server writes one id line, one
+// data line (the /get_msg JSON has no raw line breaks) and a blank line.
+function showRaw(event) {
+  raw.textContent += 'id: ' + event.lastEventId + '\ndata: ' + event.data + '\n\n';
+  const lines = raw.textContent.split('\n');
+  if (lines.length > 60) raw.textContent = lines.slice(-60).join('\n');
+  raw.scrollTop = raw.scrollHeight;
+}
+
+// EventSource does the whole protocol: it sends GET /events, parses the
+// stream, and on a cut waits `retry` ms and reconnects with Last-Event-ID.
+const source = new EventSource('/events?name=' + encodeURIComponent(name));
+
+pushq.runLine('open');
+source.addEventListener('open', async () => {
+  setState('sse.state.open', 'ok');
+  pushq.runLine(opens === 0 ? 'event' : 'resume');
+  if (++opens === 1) return;                     // the first connection
+  document.querySelector('#reconnects .hint')?.remove();
+  replayItem = document.createElement('li');
+  replayItem.dataset.since = lastSeen || '—';    // what the browser sent
+  document.getElementById('reconnects').append(replayItem);
+  sinceOpen.length = 0;
+  replayUpTo = Infinity;                         // until we know, all count
+  replayed = 0;
+  drawReplay();
+  // The newest id when we came back: every message up to it was replayed.
+  const stats = await (await fetch('/stats')).json();
+  replayUpTo = stats.messages.last_id;
+  replayed = 0;
+  for (const [id, item] of sinceOpen) {
+    if (id <= replayUpTo) replayed++;
+    else item.querySelector('.id').textContent = '#' + id;
+  }
+  drawReplay();
+});
+
+function drawReplay() {
+  if (!replayItem) return;
+  replayItem.textContent = pushq.t('sse.reconnect.item', { id: replayItem.dataset.since, n: replayed }) +
+    (replayItem.dataset.missed ? pushq.t('sse.reconnect.missed', { k: replayItem.dataset.missed }) : '');
+}
+document.addEventListener('pushq:lang', drawReplay);
+
+source.addEventListener('message', (event) => {
+  const data = JSON.parse(event.data);          // the same JSON as /get_msg
+  showRaw(event);
+  pushq.runLine('event');
+  lastSeen = event.lastEventId;                  // what a reconnect will send
+  list.querySelector('.hint')?.remove();
+  const isReplay = opens > 1 && data.id <= replayUpTo;
+  if (isReplay) replayed++;
+  if (data.missed && replayItem) replayItem.dataset.missed = data.missed;
+  drawReplay();
+  const item = pushq.showMessage(list, data, isReplay ? pushq.t('sse.replayed') : '');
+  if (opens > 1) sinceOpen.push([data.id, item]);
+  document.getElementById('message-count').textContent = ++messages;
+  if (data.dropped) document.getElementById('dropped-count').textContent = (dropped += data.dropped);
+  if (data.missed) document.getElementById('missed-count').textContent = (missed += data.missed);
+});
+
+source.addEventListener('error', () => {
+  // readyState CONNECTING: the browser is already on its way back.
+  setState('sse.state.lost', 'bad');
+});
+
+document.getElementById('send-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  pushq.sendFromForm(document.getElementById('d2'), name);
+});

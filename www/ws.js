@@ -1,0 +1,63 @@
+// ws.js — the WebSocket chat (ws.html): one connection to /ws that sends
+// and receives the messages, and reconnects when it drops.
+'use strict';
+const name = pushq.pageName('ws');
+pushq.nameField(name);
+pushq.showCode('ws');
+const list = document.getElementById('content');
+let socket = null, messages = 0, dropped = 0, missed = 0, lastId = 0;
+let stateKey = 'ws.state.connecting', stateVars = {}, stateClass = 'warn';
+
+function setState(key, vars = {}, cls = '') {
+  stateKey = key; stateVars = vars; stateClass = cls;
+  const el = document.getElementById('state');
+  el.textContent = pushq.t(key, vars);
+  el.className = 'status ' + cls;
+}
+document.addEventListener('pushq:lang', () => setState(stateKey, stateVars, stateClass));
+
+// One connection; if it drops, reconnect after 0.5 s, 1 s, 2 s ... 8 s, and
+// resume: ?since=<the last id we saw> brings every message sent meanwhile.
+function connect(backoff = 500) {
+  setState('ws.state.connecting', {}, 'warn');
+  const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
+  const since = lastId ? '&since=' + lastId : '';
+  socket = new WebSocket(scheme + location.host + '/ws?name=' + encodeURIComponent(name) + since);
+  pushq.runLine('open');
+  socket.addEventListener('open', () => {
+    backoff = 500;
+    setState('ws.state.open', {}, 'ok');
+    pushq.checkNameInUse(name, 1);      // our own socket is one session
+  });
+  socket.addEventListener('message', (event) => {
+    const data = JSON.parse(event.data);    // the same JSON as /get_msg
+    pushq.runLine('frame');
+    list.querySelector('.hint')?.remove();
+    pushq.showMessage(list, data);
+    lastId = data.id;
+    document.getElementById('message-count').textContent = ++messages;
+    if (data.dropped) document.getElementById('dropped-count').textContent = (dropped += data.dropped);
+    if (data.missed) document.getElementById('missed-count').textContent = (missed += data.missed);
+  });
+  socket.addEventListener('close', () => {
+    setState('ws.state.closed', { s: (backoff / 1000).toFixed(1) }, 'bad');
+    setTimeout(() => connect(Math.min(backoff * 2, 8000)), backoff);
+  });
+}
+
+document.getElementById('send-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const box = document.getElementById('d2');
+  const note = document.getElementById('send-note');
+  if (box.value === '') return;
+  if (socket.readyState !== WebSocket.OPEN) {      // keep the text, say why
+    pushq.setNote(note, 'send.ws.down');
+    return;
+  }
+  socket.send(box.value);                  // one text frame
+  pushq.runLine('send');
+  pushq.setNote(note, null);
+  box.value = '';
+});
+
+connect();
