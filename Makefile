@@ -44,9 +44,9 @@ HIREDIS_LIBS   = $(shell pkg-config --libs hiredis)
 JANSSON_CFLAGS = $(shell pkg-config --cflags jansson)
 JANSSON_LIBS   = $(shell pkg-config --libs jansson)
 
-ALL_CFLAGS  = $(STD) $(OPT) -g $(WARN) $(SAN) -pthread -MMD -MP -I. $(CRYPTO_CFLAGS) $(HIREDIS_CFLAGS) $(CFLAGS)
+ALL_CFLAGS  = $(STD) $(OPT) -g $(WARN) $(SAN) -pthread -MMD -MP -I. $(CRYPTO_CFLAGS) $(HIREDIS_CFLAGS) $(JANSSON_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN) -pthread $(LDFLAGS)
-LIBS        = $(CRYPTO_LIBS) $(HIREDIS_LIBS) -lm
+LIBS        = $(CRYPTO_LIBS) $(HIREDIS_LIBS) $(JANSSON_LIBS) -lm
 
 # The server's modules, shared by the server binary, the tests and benchmarks.
 LIB_SRC  = $(wildcard queue/*.c http/*.c) $(filter-out server/main.c,$(wildcard server/*.c server/*/*.c))
@@ -76,13 +76,13 @@ $(MAIN_OBJ): ALL_CFLAGS += -DSRV_DEFAULT_WWW='"$(CURDIR)/www"'
 
 $(BUILD)/obj/test/%.o: test/%.c | deps-test
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
 
 $(PUSHQ): $(MAIN_OBJ) $(LIB_OBJ)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
 $(TESTS): $(TEST_OBJ) $(LIB_OBJ) | deps-test
-	$(CC) $(ALL_LDFLAGS) $^ $(CHECK_LIBS) $(JANSSON_LIBS) $(LIBS) -o $@
+	$(CC) $(ALL_LDFLAGS) $^ $(CHECK_LIBS) $(LIBS) -o $@
 
 $(QUEUE_BENCH): $(BUILD)/obj/bench/queue_bench.o $(LIB_OBJ)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
@@ -116,11 +116,10 @@ define need
 endef
 
 deps-server:
-	$(call need,pkg-config libssl-dev libhiredis-dev,command -v pkg-config && pkg-config --exists libcrypto hiredis)
+	$(call need,pkg-config libssl-dev libhiredis-dev libjansson-dev,command -v pkg-config && pkg-config --exists libcrypto hiredis jansson)
 
-# The tests read JSON answers (/stats) with jansson, not by hand.
 deps-test: deps-server
-	$(call need,check libjansson-dev python3 python3-websockets,pkg-config --exists check jansson && /usr/bin/python3 -c 'import websockets')
+	$(call need,check python3 python3-websockets,pkg-config --exists check && /usr/bin/python3 -c 'import websockets')
 
 run: $(PUSHQ)
 	$(PUSHQ) --host 127.0.0.1 --port 8000 --www www

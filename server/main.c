@@ -10,6 +10,7 @@
 #include "server/routes.h"
 #include "server/core/server.h"
 #include "server/lab/lab.h"
+#include "server/room/channel.h"
 #include "server/common/log.h"
 
 #include <errno.h>
@@ -42,6 +43,9 @@ static const char usage_text[] =
 	"      --max-conns N       open connections at most (default 10000)\n"
 	"      --max-clients N     registered clients at most (default 100000)\n"
 	"      --history N         last messages kept for clients that resume (default 1000)\n"
+	"      --max-channels-per-client N  channels one client may be in (default 16, at most 64)\n"
+	"      --max-channels N    distinct channels with a subscriber (default 10000)\n"
+	"      --presence-events   publish join/leave into a channel as its clients come and go\n"
 	"      --sse-heartbeat S   comment line on a quiet /events stream, seconds (default 15)\n"
 	"      --redis URL         share the room with other nodes: redis://HOST:PORT[/DB]\n"
 	"      --redis-key NAME    the room's Redis stream (default pushq:room)\n"
@@ -52,7 +56,8 @@ static const char usage_text[] =
 	"      --version           print the version and exit\n";
 
 enum { OPT_WWW = 256, OPT_POLL_TIMEOUT, OPT_QUEUE_SIZE, OPT_CLIENT_TTL,
-       OPT_MAX_CONNS, OPT_MAX_CLIENTS, OPT_HISTORY, OPT_SSE_HEARTBEAT, OPT_REDIS, OPT_REDIS_KEY, OPT_REDIS_HISTORY, OPT_MAX_BODY, OPT_LOG, OPT_VERSION };
+       OPT_MAX_CONNS, OPT_MAX_CLIENTS, OPT_HISTORY, OPT_SSE_HEARTBEAT, OPT_REDIS, OPT_REDIS_KEY, OPT_REDIS_HISTORY, OPT_MAX_BODY, OPT_LOG, OPT_VERSION,
+       OPT_MAX_CHANNELS_PER_CLIENT, OPT_MAX_CHANNELS, OPT_PRESENCE_EVENTS };
 
 static const struct option long_options[] = {
 	{ "host", required_argument, NULL, 'H' },
@@ -69,6 +74,9 @@ static const struct option long_options[] = {
 	{ "redis-key", required_argument, NULL, OPT_REDIS_KEY },
 	{ "redis-history", required_argument, NULL, OPT_REDIS_HISTORY },
 	{ "max-body", required_argument, NULL, OPT_MAX_BODY },
+	{ "max-channels-per-client", required_argument, NULL, OPT_MAX_CHANNELS_PER_CLIENT },
+	{ "max-channels", required_argument, NULL, OPT_MAX_CHANNELS },
+	{ "presence-events", no_argument, NULL, OPT_PRESENCE_EVENTS },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -119,7 +127,8 @@ parse_options(int argc, char **argv, srv_config *cfg)
 	                     .queue_size = 1000, .client_ttl = 60, .max_conns = 10000,
 	                     .max_clients = 100000, .history = 1000, .sse_heartbeat = 15,
 	                     .redis_key = "pushq:room", .redis_history = 10000,
-	                     .max_body = 65536 };
+	                     .max_body = 65536, .max_channels_per_client = 16,
+	                     .max_channels = 10000 };
 	snprintf(cfg->www, sizeof(cfg->www), "%s", SRV_DEFAULT_WWW);
 	opterr = 0;
 	int opt;
@@ -174,6 +183,14 @@ parse_options(int argc, char **argv, srv_config *cfg)
 		case OPT_SSE_HEARTBEAT:
 			cfg->sse_heartbeat = parse_seconds("--sse-heartbeat", optarg, 0.01, 86400);
 			break;
+		case OPT_MAX_CHANNELS_PER_CLIENT:
+			cfg->max_channels_per_client = parse_long("--max-channels-per-client", optarg, 1,
+			                                          SRV_CHANNELS_PER_CLIENT_MAX);
+			break;
+		case OPT_MAX_CHANNELS:
+			cfg->max_channels = parse_long("--max-channels", optarg, 1, 10000000);
+			break;
+		case OPT_PRESENCE_EVENTS: cfg->presence_events = true; break;
 		case OPT_MAX_BODY:
 			cfg->max_body = (size_t)parse_long("--max-body", optarg, 1, 1L << 30);
 			break;

@@ -9,6 +9,7 @@
  * did.
  */
 #include "server/routes.h"
+#include "server/channels.h"
 #include "server/stats.h"
 #include "server/views.h"
 #include "server/core/static.h"
@@ -27,6 +28,9 @@ static const srv_route routes[] = {
 	{ "/ws/echo",    SRV_M_GET,                           srv_view_ws_echo },
 	{ "/ws/accept",  SRV_M_GET | SRV_M_HEAD,              srv_view_ws_accept },
 	{ "/events",     SRV_M_GET,                           srv_view_events },
+	{ "/subscribe",  SRV_M_POST,                          srv_view_subscribe },
+	{ "/unsubscribe", SRV_M_POST,                         srv_view_unsubscribe },
+	{ "/presence",   SRV_M_GET | SRV_M_HEAD,              srv_view_presence },
 };
 
 /* Any other path: a file under --www. */

@@ -53,8 +53,16 @@ srv_view_ab_b1(srv_conn *c, const http_request *req)
 		redirect_to_new_name(c);
 		return;
 	}
+	srv_channel_list channels;
+	const char *bad;
+	int has_channels = srv_query_channels(req, c->s->cfg.max_channels_per_client, &channels, &bad);
+	if (has_channels < 0) {
+		srv_answer_error(c, 400, bad);
+		return;
+	}
 	srv_join_rc why;
-	srv_client *client = srv_registry_join(c->s->registry, name, SRV_CLIENT_POLL, &why);
+	srv_client *client = srv_registry_join_in(c->s->registry, name, SRV_CLIENT_POLL,
+	                                          has_channels > 0 ? &channels : NULL, &why);
 	if (client == NULL) {
 		srv_answer_join_failed(c, why);
 		return;
@@ -63,12 +71,23 @@ srv_view_ab_b1(srv_conn *c, const http_request *req)
 	srv_serve_file(c, "ab_b1.html");
 }
 
-/* The answer to a send: "ok", or why not (nothing was sent then). */
+/* The answer to a send: {"status":true,"id":N,"receivers":K}, or why not
+ * (nothing was sent then). */
 static void
-answer_sent(srv_conn *c, srv_send_rc rc)
+answer_sent(srv_conn *c, srv_send_rc rc, const srv_sent *sent)
 {
 	if (rc == SRV_SENT) {
-		srv_answer_text(c, 200, "ok");
+		http_buf json = { 0 };
+		http_buf_printf(&json, "{\"status\":true,\"id\":%llu,\"receivers\":",
+		                (unsigned long long)sent->id);
+		if (sent->receivers >= 0)
+			http_buf_printf(&json, "%ld}", sent->receivers);
+		else
+			http_buf_puts(&json, "null}");    /* --redis: the nodes deliver it later */
+		srv_respond_json(c, 200, &json);
+		http_buf_free(&json);
+	} else if (rc == SRV_SEND_UNKNOWN) {
+		srv_answer_error(c, 404, "unknown client");
 	} else if (rc == SRV_SEND_UNAVAILABLE) {
 		const char *json = "{\"status\":false,\"error\":\"redis unavailable\"}";
 		srv_respond(c, 503, "application/json", json, strlen(json), "Retry-After: 1\r\n");
@@ -77,25 +96,59 @@ answer_sent(srv_conn *c, srv_send_rc rc)
 	}
 }
 
+/*
+ * Where a send goes: channel=C (default: the default channel) or to=NAME,
+ * not both.  False after answering 400.
+ */
+static bool
+send_target(srv_conn *c, const http_request *req, char *name, srv_target *to)
+{
+	int channel = srv_form_channel(req->body, req->body_len, "channel", name);
+	long to_len = http_form_value(req->body, req->body_len, "to", name + SRV_CHANNEL_MAX + 1,
+	                              SRV_NAME_MAX + 1);
+	const char *to_name = name + SRV_CHANNEL_MAX + 1;
+	if (channel != 0 && to_len != -1) {
+		srv_answer_error(c, 400, "channel or to, not both");
+		return false;
+	}
+	if (channel < 0) {
+		srv_answer_error(c, 400, SRV_BAD_CHANNEL);
+		return false;
+	}
+	if (to_len != -1 && (to_len <= 0 || strlen(to_name) != (size_t)to_len)) {
+		srv_answer_error(c, 400, "bad name in to");
+		return false;
+	}
+	*to = to_len != -1 ? (srv_target){ true, to_name }
+	    : (srv_target){ false, channel > 0 ? name : SRV_DEFAULT_CHANNEL };
+	return true;
+}
+
 void
 srv_view_send_msg(srv_conn *c, const http_request *req)
 {
 	/* Decoded text is never longer than the body. */
 	char *content = malloc(req->body_len + 1);
 	char from[SRV_NAME_MAX + 1] = "";
+	char names[SRV_CHANNEL_MAX + 1 + SRV_NAME_MAX + 1];   /* channel, then to */
+	srv_target to;
 	if (content == NULL) {
 		srv_answer_text(c, 500, "out of memory\n");
 		return;
 	}
 	long len = http_form_value(req->body, req->body_len, "content", content, req->body_len + 1);
 	int from_found = srv_form_name(req->body, req->body_len, from);
-	if (len == -2 || from_found < 0)
+	if (len == -2 || from_found < 0) {
 		srv_answer_text(c, 400, "bad form body: invalid %-escape or name too long\n");
-	else if (len <= 0)
+	} else if (len <= 0) {
 		srv_answer_text(c, 400, "missing content\n");
-	else
-		answer_sent(c, srv_send_message(c->s->registry, c->s->bridge, from_found > 0 ? from : "",
-		                                content, (size_t)len, NULL));
+	} else if (send_target(c, req, names, &to)) {
+		srv_sent sent;
+		srv_send_rc rc = srv_send_message(c->s->registry, c->s->bridge, &to,
+		                                  from_found > 0 ? from : "", content, (size_t)len,
+		                                  NULL, &sent);
+		answer_sent(c, rc, &sent);
+	}
 	free(content);
 }
 

@@ -219,7 +219,7 @@ START_TEST(long_poll_on_b_gets_what_a_was_sent)
 	start_two_nodes(&r);
 	join(&node_b, "bob");
 	post(&node_a, "content=hello+from+A&name=alice", 200);
-	expect_get(&node_b, "bob", "{\"status\":true,\"msg\":\"hello from A\",\"id\":1,\"from\":\"alice\",\"dropped\":0}");
+	expect_get(&node_b, "bob", "{\"status\":true,\"msg\":\"hello from A\",\"id\":1,\"from\":\"alice\",\"channel\":\"room\",\"dropped\":0}");
 	stop_all(&r);
 }
 END_TEST
@@ -236,7 +236,7 @@ START_TEST(websocket_on_a_gets_what_b_was_sent)
 	size_t len;
 	ck_assert_int_eq(wsf_read(ws, &p, &len), 0x1);
 	ck_assert_int_eq(tu_strip_sent_at((char *)p), 1);
-	ck_assert_str_eq((char *)p, "{\"status\":true,\"msg\":\"from B\",\"id\":1,\"from\":\"\",\"dropped\":0}");
+	ck_assert_str_eq((char *)p, "{\"status\":true,\"msg\":\"from B\",\"id\":1,\"from\":\"\",\"channel\":\"room\",\"dropped\":0}");
 	free(p);
 	/* A chat frame sent on A reaches a long poll on B. */
 	join(&node_b, "bea");
@@ -347,7 +347,7 @@ START_TEST(nothing_written_before_a_restart_is_lost)
 	kill(node_b.pid, SIGCONT);
 	for (long id = 1; id <= 10; id++) {
 		char want[96];
-		snprintf(want, sizeof(want), "\"msg\":\"kept%ld\",\"id\":%ld,\"from\":\"\",\"dropped\":0}", id, id);
+		snprintf(want, sizeof(want), "\"msg\":\"kept%ld\",\"id\":%ld,\"from\":\"\",\"channel\":\"room\",\"dropped\":0}", id, id);
 		expect_get(&node_b, "late", want);
 	}
 	tu_response resp = tu_request(node_b.port, "GET", "/get_msg?name=late&timeout=0", NULL);

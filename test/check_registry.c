@@ -78,7 +78,7 @@ START_TEST(join_keeps_queue)
 	ck_assert_ptr_eq(a, again);         /* the seed replaced it, losing "hi" */
 	char json[256];
 	take_json(again, json, sizeof(json));
-	ck_assert_str_eq(json, "{\"status\":true,\"msg\":\"hi\",\"id\":1,\"from\":\"\",\"dropped\":0}");
+	ck_assert_str_eq(json, "{\"status\":true,\"msg\":\"hi\",\"id\":1,\"from\":\"\",\"channel\":\"room\",\"dropped\":0}");
 	srv_client_release(reg, a);
 	srv_client_release(reg, again);
 	ck_assert_ptr_null(srv_registry_find(reg, "nobody"));
@@ -111,9 +111,9 @@ START_TEST(broadcast_in_order_to_all)
 	for (int i = 0; i < 2; i++) {
 		srv_client *c = i == 0 ? a : b;
 		take_json(c, json, sizeof(json));
-		ck_assert_str_eq(json, "{\"status\":true,\"msg\":\"one\",\"id\":1,\"from\":\"a\",\"dropped\":0}");
+		ck_assert_str_eq(json, "{\"status\":true,\"msg\":\"one\",\"id\":1,\"from\":\"a\",\"channel\":\"room\",\"dropped\":0}");
 		take_json(c, json, sizeof(json));
-		ck_assert_str_eq(json, "{\"status\":true,\"msg\":\"t\\\"wo\",\"id\":2,\"from\":\"b\",\"dropped\":0}");
+		ck_assert_str_eq(json, "{\"status\":true,\"msg\":\"t\\\"wo\",\"id\":2,\"from\":\"b\",\"channel\":\"room\",\"dropped\":0}");
 		take_json(c, json, sizeof(json));
 		ck_assert_str_eq(json, "");
 	}
@@ -150,7 +150,7 @@ START_TEST(full_queue_counts_drops)
 	}
 	char json[256];
 	take_json(a, json, sizeof(json));
-	ck_assert_str_eq(json, "{\"status\":true,\"msg\":\"m1\",\"id\":1,\"from\":\"\",\"dropped\":2}");
+	ck_assert_str_eq(json, "{\"status\":true,\"msg\":\"m1\",\"id\":1,\"from\":\"\",\"channel\":\"room\",\"dropped\":2}");
 	take_json(a, json, sizeof(json));
 	ck_assert_ptr_nonnull(strstr(json, "\"msg\":\"m2\""));
 	ck_assert_ptr_nonnull(strstr(json, "\"dropped\":0"));

@@ -52,6 +52,21 @@ expect_body(const char *method, const char *target, const char *body, int status
 	free(got);
 }
 
+/* A send that worked: 200 {"status":true,"id":N,"receivers":K}. */
+static void
+expect_sent(const char *target, const char *body)
+{
+	char *got = expect("POST", target, body, 200);
+	json_t *j = json_loads(got, 0, NULL);
+	ck_assert_msg(j != NULL, "not JSON: %s", got);
+	ck_assert(json_is_true(json_object_get(j, "status")));
+	ck_assert_int_gt(json_integer_value(json_object_get(j, "id")), 0);
+	ck_assert(json_is_integer(json_object_get(j, "receivers")));
+	ck_assert_int_ge(json_integer_value(json_object_get(j, "receivers")), 0);
+	json_decref(j);
+	free(got);
+}
+
 /* The number of clients in /stats with one thread blocked in get. */
 static int
 waiting_clients(void)
@@ -97,17 +112,17 @@ START_TEST(seed_flow)
 	start(NULL);
 	free(expect("GET", "/ab_b1?name=alice", NULL, 200));
 	free(expect("GET", "/ab_b1/?name=bob", NULL, 200));
-	expect_body("POST", "/send_msg/", "content=hello", 200, "ok");
-	expect_body("POST", "/send_msg", "content=%E4%BD%A0%E5%A5%BD+there&name=alice", 200, "ok");
+	expect_sent("/send_msg/", "content=hello");
+	expect_sent("/send_msg", "content=%E4%BD%A0%E5%A5%BD+there&name=alice");
 	const char *names[] = { "alice", "bob" };
 	for (int i = 0; i < 2; i++) {
 		char target[64];
 		snprintf(target, sizeof(target), "/get_msg?name=%s", names[i]);
 		expect_body("GET", target, NULL, 200,
-		            "{\"status\":true,\"msg\":\"hello\",\"id\":1,\"from\":\"\",\"dropped\":0}");
+		            "{\"status\":true,\"msg\":\"hello\",\"id\":1,\"from\":\"\",\"channel\":\"room\",\"dropped\":0}");
 		strcat(target, "&timeout=0");
 		expect_body("GET", target, NULL, 200,
-		            "{\"status\":true,\"msg\":\"你好 there\",\"id\":2,\"from\":\"alice\",\"dropped\":0}");
+		            "{\"status\":true,\"msg\":\"你好 there\",\"id\":2,\"from\":\"alice\",\"channel\":\"room\",\"dropped\":0}");
 		expect_body("GET", target, NULL, 200, "{\"status\":false,\"msg\":\"\"}");
 	}
 	expect_body("POST", "/ab_dy", "", 200, "{\"username\":\"tony\"}");
@@ -219,7 +234,7 @@ START_TEST(waiting_get_wakes_at_once)
 	int fd = start_get("w", "10");
 	await_waiting(1);
 	double sent = tu_now();
-	expect_body("POST", "/send_msg", "content=now", 200, "ok");
+	expect_sent("/send_msg", "content=now");
 	ck_assert_double_ge(tu_wait_readable(fd, 5), 0);
 	double latency = tu_now() - sent;
 	tu_response r = tu_read_response(fd, 0);
@@ -237,7 +252,7 @@ START_TEST(drops_are_reported)
 	start((const char *[]){ "--queue-size", "2", NULL });
 	free(expect("GET", "/ab_b1?name=d", NULL, 200));
 	for (int i = 0; i < 5; i++)
-		expect_body("POST", "/send_msg", "content=m", 200, "ok");
+		expect_sent("/send_msg", "content=m");
 	char *first = expect("GET", "/get_msg?name=d&timeout=0", NULL, 200);
 	ck_assert_ptr_nonnull(strstr(first, "\"id\":1,"));
 	ck_assert_ptr_nonnull(strstr(first, "\"dropped\":3}"));
@@ -258,7 +273,7 @@ START_TEST(message_survives_a_vanished_poller)
 	int fd = start_get("v", "10");
 	await_waiting(1);
 	close(fd);                /* the browser tab closes while waiting */
-	expect_body("POST", "/send_msg", "content=keep+me", 200, "ok");
+	expect_sent("/send_msg", "content=keep+me");
 	char *body = expect("GET", "/get_msg?name=v&timeout=5", NULL, 200);
 	ck_assert_ptr_nonnull(strstr(body, "\"msg\":\"keep me\""));
 	free(body);
@@ -280,7 +295,7 @@ START_TEST(hundred_concurrent_long_polls)
 		fds[i] = start_get(name, "20");
 	}
 	await_waiting(CONCURRENT);
-	expect_body("POST", "/send_msg", "content=all", 200, "ok");
+	expect_sent("/send_msg", "content=all");
 	for (int i = 0; i < CONCURRENT; i++) {
 		tu_response r = tu_read_response(fds[i], 0);
 		ck_assert_int_eq(r.status, 200);
@@ -490,7 +505,7 @@ START_TEST(bad_input_gets_its_status)
 {
 	start((const char *[]){ "--max-body", "1000", NULL });
 	free(expect("GET", "/ab_b1?name=victim", NULL, 200));
-	expect_body("POST", "/send_msg", "content=before", 200, "ok");
+	expect_sent("/send_msg", "content=before");
 
 	ck_assert_int_eq(RAW_STATUS("\x01\x02garbage\r\n\r\n"), 400);
 	ck_assert_int_eq(RAW_STATUS("GET /a\0b HTTP/1.1\r\nHost: t\r\n\r\n"), 400);
@@ -524,11 +539,11 @@ START_TEST(bad_input_gets_its_status)
 	free(big);
 
 	/* Everyone else is still served, and no message was lost or changed. */
-	expect_body("POST", "/send_msg", "content=after", 200, "ok");
+	expect_sent("/send_msg", "content=after");
 	expect_body("GET", "/get_msg?name=victim&timeout=0", NULL, 200,
-	            "{\"status\":true,\"msg\":\"before\",\"id\":1,\"from\":\"\",\"dropped\":0}");
+	            "{\"status\":true,\"msg\":\"before\",\"id\":1,\"from\":\"\",\"channel\":\"room\",\"dropped\":0}");
 	expect_body("GET", "/get_msg?name=victim&timeout=0", NULL, 200,
-	            "{\"status\":true,\"msg\":\"after\",\"id\":2,\"from\":\"\",\"dropped\":0}");
+	            "{\"status\":true,\"msg\":\"after\",\"id\":2,\"from\":\"\",\"channel\":\"room\",\"dropped\":0}");
 	stop();
 }
 END_TEST
@@ -626,7 +641,7 @@ START_TEST(messages_carry_their_send_time)
 	free(expect("GET", "/ab_b1?name=other", NULL, 200));
 	struct timespec before, after;
 	clock_gettime(CLOCK_REALTIME, &before);
-	expect_body("POST", "/send_msg", "content=tick", 200, "ok");
+	expect_sent("/send_msg", "content=tick");
 	clock_gettime(CLOCK_REALTIME, &after);
 	char *got = expect("GET", "/get_msg?name=timer&timeout=0", NULL, 200);
 	unsigned long long sent_at = 0;

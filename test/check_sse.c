@@ -164,7 +164,7 @@ START_TEST(sse_frames_byte_for_byte)
 	char block[1024];
 	stream_block(s, block, sizeof(block), tu_slack(5));
 	ck_assert_str_eq(block, "id: 1\ndata: {\"status\":true,\"msg\":\"one\\ntwo\\rthree\\r\\nfour 你\","
-	                        "\"id\":1,\"from\":\"\",\"dropped\":0}\n\n");
+	                        "\"id\":1,\"from\":\"\",\"channel\":\"room\",\"dropped\":0}\n\n");
 	json_t *stats = tu_get_json(server.port, "/stats");
 	ck_assert_ptr_nonnull(stats);
 	ck_assert_str_eq(json_string_value(json_object_get(tu_stats_client(stats, "sse"), "kind")), "sse");
@@ -277,8 +277,8 @@ START_TEST(get_msg_resumes_a_reaped_client)
 	r = tu_request(server.port, "GET", "/get_msg?name=gone&timeout=0", NULL);
 	ck_assert_int_eq(r.status, 404);                  /* without since: unknown */
 	tu_response_free(&r);
-	expect_get("gone", 1, "\"msg\":\"n2\",\"id\":2,\"from\":\"\",\"dropped\":0}");
-	expect_get("gone", 2, "\"msg\":\"n3\",\"id\":3,\"from\":\"\",\"dropped\":0}");
+	expect_get("gone", 1, "\"msg\":\"n2\",\"id\":2,\"from\":\"\",\"channel\":\"room\",\"dropped\":0}");
+	expect_get("gone", 2, "\"msg\":\"n3\",\"id\":3,\"from\":\"\",\"channel\":\"room\",\"dropped\":0}");
 	expect_get("gone", 3, "{\"status\":false,\"msg\":\"\"}");
 	r = tu_request(server.port, "GET", "/get_msg?name=gone&since=x", NULL);
 	ck_assert_int_eq(r.status, 400);
@@ -295,11 +295,11 @@ START_TEST(get_msg_resume_counts_missed_exactly)
 	tu_response r = tu_request(server.port, "GET", "/ab_b1?name=m", NULL);
 	tu_response_free(&r);
 	send_numbered(1, 10);                /* queue 1 2 (8 dropped); history 8 9 10 */
-	expect_get("m", 0, "\"id\":1,\"from\":\"\",\"missed\":5,\"dropped\":0}");
-	expect_get("m", 1, "\"id\":2,\"from\":\"\",\"dropped\":0}");
-	expect_get("m", 2, "\"id\":8,\"from\":\"\",\"dropped\":0}");
-	expect_get("m", -1, "\"id\":9,\"from\":\"\",\"dropped\":0}");   /* since is optional */
-	expect_get("m", 9, "\"id\":10,\"from\":\"\",\"dropped\":0}");
+	expect_get("m", 0, "\"id\":1,\"from\":\"\",\"channel\":\"room\",\"missed\":5,\"dropped\":0}");
+	expect_get("m", 1, "\"id\":2,\"from\":\"\",\"channel\":\"room\",\"dropped\":0}");
+	expect_get("m", 2, "\"id\":8,\"from\":\"\",\"channel\":\"room\",\"dropped\":0}");
+	expect_get("m", -1, "\"id\":9,\"from\":\"\",\"channel\":\"room\",\"dropped\":0}");   /* since is optional */
+	expect_get("m", 9, "\"id\":10,\"from\":\"\",\"channel\":\"room\",\"dropped\":0}");
 	json_t *stats = tu_get_json(server.port, "/stats");
 	ck_assert_ptr_nonnull(stats);
 	ck_assert_int_eq(tu_json_int(stats, "messages.missed"), 5);
@@ -318,12 +318,12 @@ START_TEST(drops_and_resume_add_up)
 	r = tu_request(server.port, "GET", "/ab_b1?name=e", NULL);
 	tu_response_free(&r);
 	send_numbered(1, 5);                 /* each queue: 1 2; dropped 3 4 5 */
-	expect_get("d", -1, "\"id\":1,\"from\":\"\",\"dropped\":3}");
-	expect_get("d", -1, "\"id\":2,\"from\":\"\",\"dropped\":0}");
+	expect_get("d", -1, "\"id\":1,\"from\":\"\",\"channel\":\"room\",\"dropped\":3}");
+	expect_get("d", -1, "\"id\":2,\"from\":\"\",\"channel\":\"room\",\"dropped\":0}");
 	/* e resumes instead: all five, nothing dropped or missed. */
 	for (long id = 1; id <= 5; id++) {
 		char want[64];
-		snprintf(want, sizeof(want), "\"id\":%ld,\"from\":\"\",\"dropped\":0}", id);
+		snprintf(want, sizeof(want), "\"id\":%ld,\"from\":\"\",\"channel\":\"room\",\"dropped\":0}", id);
 		expect_get("e", id - 1, want);
 	}
 	stop();

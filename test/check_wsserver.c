@@ -203,18 +203,18 @@ START_TEST(chat_crosses_transports)
 	r = tu_request(server.port, "POST", "/send_msg", "content=hi+webby&name=polly");
 	ck_assert_int_eq(r.status, 200);
 	tu_response_free(&r);
-	expect_chat_message(ws, "{\"status\":true,\"msg\":\"hi webby\",\"id\":1,\"from\":\"polly\",\"dropped\":0}");
+	expect_chat_message(ws, "{\"status\":true,\"msg\":\"hi webby\",\"id\":1,\"from\":\"polly\",\"channel\":\"room\",\"dropped\":0}");
 
 	/* WebSocket -> long poll (and back to itself: everyone gets it) */
 	wsf_send_message(ws, 0x1, "hi polly \xe4\xbd\xa0", 12);
 	expect_chat_message(ws, "\"msg\":\"hi polly 你\",\"id\":2,\"from\":\"webby\"");
 	r = tu_request(server.port, "GET", "/get_msg?name=polly&timeout=0", NULL);
 	tu_strip_sent_at(r.body);
-	ck_assert_str_eq(r.body, "{\"status\":true,\"msg\":\"hi webby\",\"id\":1,\"from\":\"polly\",\"dropped\":0}");
+	ck_assert_str_eq(r.body, "{\"status\":true,\"msg\":\"hi webby\",\"id\":1,\"from\":\"polly\",\"channel\":\"room\",\"dropped\":0}");
 	tu_response_free(&r);
 	r = tu_request(server.port, "GET", "/get_msg?name=polly&timeout=5", NULL);
 	tu_strip_sent_at(r.body);
-	ck_assert_str_eq(r.body, "{\"status\":true,\"msg\":\"hi polly 你\",\"id\":2,\"from\":\"webby\",\"dropped\":0}");
+	ck_assert_str_eq(r.body, "{\"status\":true,\"msg\":\"hi polly 你\",\"id\":2,\"from\":\"webby\",\"channel\":\"room\",\"dropped\":0}");
 	tu_response_free(&r);
 	json_t *stats = tu_get_json(server.port, "/stats");
 	ck_assert_ptr_nonnull(stats);
@@ -509,7 +509,7 @@ START_TEST(failed_write_gives_the_message_back)
 		r = tu_request(server.port, "GET", "/get_msg?name=gone&timeout=5", NULL);
 		ck_assert_int_eq(r.status, 200);
 		char want[64];
-		snprintf(want, sizeof(want), "\"id\":%ld,\"from\":\"\",\"dropped\":0}", id);
+		snprintf(want, sizeof(want), "\"id\":%ld,\"from\":\"\",\"channel\":\"room\",\"dropped\":0}", id);
 		tu_strip_sent_at(r.body);
 		ck_assert_msg(strstr(r.body, want) != NULL, "%s lacks %s", r.body, want);
 		tu_response_free(&r);

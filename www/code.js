@@ -114,6 +114,7 @@ $(function () { getMsg() })` },
     ours: [
       { title: 'server/push/longpoll.c — take_and_answer', code: `	const atomic_bool *hung_up = timeout > 0 ? srv_watch_park(s->watch, c->fd, client) : NULL;
 	srv_delivery d;
+	srv_presence_begin(&s->presence, client, SRV_CLIENT_POLL);
 	queue_rc rc = srv_client_next(s->registry, client, timeout, hung_up, SRV_WIRE_JSON, &d);
 	…
 	} else if (rc == QUEUE_OK && !c->head_only) {
@@ -194,12 +195,13 @@ srv_client_next(srv_registry *r, srv_client *c, double timeout_s,
 # down it as an event.` },
     ],
     ours: [
-      { title: 'server/push/sse.c — serve_stream', code: `	srv_client *client = srv_registry_join(s->registry, name, SRV_CLIENT_SSE, &why);
+      { title: 'server/push/sse.c — serve_stream', code: `	srv_client *client = srv_registry_join_in(s->registry, name, SRV_CLIENT_SSE, channels, &why);
 	…
 	long missed = since != NULL ? srv_client_resume(s->registry, client, *since) : 0;   ⟦resume⟧
 	…
 	if (start_stream(c, name, missed)) {   ⟦open⟧
 		const atomic_bool *hung_up = srv_watch_park(s->watch, c->fd, client);
+		srv_presence_begin(&s->presence, client, SRV_CLIENT_SSE);
 		stream(c, client, hung_up);   ⟦event⟧` },
       { title: 'www/sse.js — the EventSource', code: `// EventSource does the whole protocol: it sends GET /events, parses the
 // stream, and on a cut waits \`retry\` ms and reconnects with Last-Event-ID.   ⟦resume⟧

@@ -8,6 +8,7 @@
 #define PUSHQ_PARAMS_H
 
 #include "http/http.h"
+#include "server/room/channel.h"
 #include "server/room/registry.h"
 
 #include <stddef.h>
@@ -23,5 +24,26 @@ int srv_query_name(const http_request *req, char name[SRV_NAME_MAX + 1]);
 
 /* ?since=ID (a resume, resume.h): decimal digits that fit in 64 bits. */
 int srv_query_since(const http_request *req, uint64_t *out);
+
+/* What a bad channel parameter gets: 400 with one of these as "error". */
+#define SRV_BAD_CHANNEL "bad channel name"
+#define SRV_TOO_MANY_FOR_CLIENT "too many channels for one client (--max-channels-per-client)"
+
+/*
+ * A comma-separated list of channels (`key`=A,B,...) from form text, at
+ * most `limit` of them: 1 with *out set, 0 absent, -1 invalid -- *error
+ * is SRV_BAD_CHANNEL (an empty name too: "room,,x") or
+ * SRV_TOO_MANY_FOR_CLIENT.
+ */
+int srv_form_channels(const char *form, size_t len, const char *key, long limit,
+                      srv_channel_list *out, const char **error);
+
+/* ?channels=A,B (see srv_form_channels). */
+int srv_query_channels(const http_request *req, long limit, srv_channel_list *out,
+                       const char **error);
+
+/* One channel (`key`=C) from form text into out[SRV_CHANNEL_MAX + 1]: 1,
+ * 0 absent, -1 not a channel name (an empty one too). */
+int srv_form_channel(const char *form, size_t len, const char *key, char *out);
 
 #endif

@@ -3,6 +3,7 @@
  * (The threads and the stop sequence are described in server.h.)
  */
 #include "server/core/conn.h"
+#include "server/room/channel.h"
 #include "server/common/clock.h"
 #include "server/common/log.h"
 #include "server/common/thread.h"
@@ -128,6 +129,9 @@ srv_open(srv *s, const srv_config *cfg, char *err, size_t errlen)
 	}
 	s->stop_fd = eventfd(0, EFD_CLOEXEC);
 	s->registry = srv_registry_new(cfg->queue_size, cfg->max_clients, cfg->history);
+	if (s->registry != NULL)
+		srv_registry_set_channel_limits(s->registry, cfg->max_channels_per_client,
+		                                cfg->max_channels);
 	s->watch = s->stop_fd < 0 ? NULL : srv_watch_new(max_fds, s->stop_fd);
 	if (s->stop_fd < 0 || s->registry == NULL || s->watch == NULL) {
 		srv_close(s);
@@ -139,6 +143,8 @@ srv_open(srv *s, const srv_config *cfg, char *err, size_t errlen)
 		srv_close(s);
 		return set_error(err, errlen, "out of memory at start");
 	}
+	s->presence = (srv_presence){ s->registry, s->bridge, cfg->poll_timeout,
+	                              cfg->presence_events };
 	return 0;
 }
 
@@ -250,6 +256,7 @@ srv_reaper_main(void *arg)
 	srv_block_stop_signals();
 	double period = s->cfg.client_ttl / 4 < 1 ? s->cfg.client_ttl / 4 : 1;
 	while (!wait_for_stop(s, period)) {
+		srv_presence_sweep(&s->presence);
 		size_t removed = srv_registry_reap(s->registry, s->cfg.client_ttl);
 		if (removed > 0)
 			srv_log(SRV_LOG_DEBUG, "forgot %zu idle client(s)", removed);

@@ -8,7 +8,8 @@
  *                    SIGINT/SIGTERM from a signalfd and stops it (main.c);
  *   acceptor thread  accepts connections and starts one detached thread for
  *                    each (srv_conn_main), or answers 503 over --max-conns;
- *   reaper thread    forgets clients idle past --client-ttl;
+ *   reaper thread    forgets clients idle past --client-ttl, and sweeps
+ *                    presence once a second (room/presence.h);
  *   watcher thread   notices a waiting long poll's client hang up (watch.h);
  *   bridge thread    with --redis: reads the room's stream into the local
  *                    queues (room/bridge.h);
@@ -34,6 +35,7 @@
 #include "http/http.h"
 #include "server/core/watch.h"
 #include "server/room/bridge.h"
+#include "server/room/presence.h"
 #include "server/room/registry.h"
 
 #include <limits.h>
@@ -74,6 +76,9 @@ typedef struct {
 	long redis_history;           /* --redis-history: MAXLEN ~ of the stream */
 	double sse_heartbeat;         /* seconds between comments on a quiet stream */
 	size_t max_body;
+	long max_channels_per_client; /* --max-channels-per-client */
+	long max_channels;            /* --max-channels: distinct, with a subscriber */
+	bool presence_events;         /* --presence-events: join/leave as messages */
 } srv_config;
 
 struct srv_conn;                        /* conn.h: one connection */
@@ -92,6 +97,7 @@ typedef struct {
 	srv_registry *registry;
 	srv_watch *watch;             /* hang-ups of waiting long polls */
 	srv_bridge *bridge;           /* with --redis: the room is a Redis stream */
+	srv_presence presence;        /* who is online (room/presence.h) */
 	struct srv_lab *lab;          /* the playground's queues (lab/lab.h) */
 	srv_route_fn *route;          /* set by main before the acceptor starts */
 	double started;               /* srv_monotonic() at start */

@@ -94,13 +94,17 @@ stream(srv_conn *c, srv_client *client, const atomic_bool *hung_up)
 }
 
 static void
-serve_stream(srv_conn *c, const char *name, const uint64_t *since)
+serve_stream(srv_conn *c, const char *name, const uint64_t *since,
+             const srv_channel_list *channels)
 {
 	srv *s = c->s;
 	srv_join_rc why;
-	srv_client *client = srv_registry_join(s->registry, name, SRV_CLIENT_SSE, &why);
+	srv_client *client = srv_registry_join_in(s->registry, name, SRV_CLIENT_SSE, channels, &why);
 	if (client == NULL) {
-		srv_respond_status(c, why == SRV_JOIN_BAD_NAME ? 400 : 503, NULL);
+		if (why == SRV_JOIN_BAD_NAME)
+			srv_respond_status(c, 400, NULL);
+		else
+			srv_answer_join_failed(c, why);
 		return;
 	}
 	long missed = since != NULL ? srv_client_resume(s->registry, client, *since) : 0;
@@ -110,7 +114,9 @@ serve_stream(srv_conn *c, const char *name, const uint64_t *since)
 	}
 	if (start_stream(c, name, missed)) {
 		const atomic_bool *hung_up = srv_watch_park(s->watch, c->fd, client);
+		srv_presence_begin(&s->presence, client, SRV_CLIENT_SSE);
 		stream(c, client, hung_up);
+		srv_presence_end(&s->presence, client, SRV_CLIENT_SSE);
 		if (hung_up != NULL)
 			srv_watch_unpark(s->watch, c->fd);
 	}
@@ -131,10 +137,15 @@ srv_view_events(srv_conn *c, const http_request *req)
 	const char *last_event_id = http_header(req, "Last-Event-ID");
 	if (last_event_id != NULL && *last_event_id != '\0')
 		has_since = http_parse_event_id(last_event_id, &since) ? 1 : -1;
+	srv_channel_list channels;
+	const char *bad;
+	int has_channels = srv_query_channels(req, c->s->cfg.max_channels_per_client, &channels, &bad);
 	if (srv_query_name(req, name) <= 0)
 		srv_answer_text(c, 400, "/events needs ?name= (at most 64 bytes, valid %-escapes)\n");
 	else if (has_since < 0)
 		srv_answer_text(c, 400, "Last-Event-ID and ?since= must be a message id (decimal digits)\n");
+	else if (has_channels < 0)
+		srv_answer_error(c, 400, bad);
 	else
-		serve_stream(c, name, has_since > 0 ? &since : NULL);
+		serve_stream(c, name, has_since > 0 ? &since : NULL, has_channels > 0 ? &channels : NULL);
 }

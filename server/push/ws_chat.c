@@ -5,7 +5,8 @@
  *
  * DESIGN
  *   in      a text frame from the peer is sent like POST /send_msg, from
- *           this client's name (send.h).
+ *           this client's name (send.h): {"msg":..,"channel":..} or
+ *           {"msg":..,"to":..} there, anything else to its first channel.
  *   out     chat messages are written by the thread that broadcast them.
  *           The message goes into the client's bounded queue exactly like
  *           a long poll's; then the broadcast calls our pusher
@@ -40,14 +41,17 @@
 #include "server/core/answer.h"
 #include "server/core/params.h"
 #include "server/room/broadcast.h"
+#include "server/room/channel.h"
 #include "server/room/delivery.h"
 #include "server/room/resume.h"
 #include "server/room/send.h"
 #include "server/common/thread.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <poll.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -226,6 +230,80 @@ writer_main(void *arg)
 /* The session's hooks                                                 */
 /* ------------------------------------------------------------------ */
 
+/* Sends an error frame {"status":false,"error":TEXT}; the session goes on. */
+static bool
+send_error(ws_session *ws, const char *error)
+{
+	http_buf frame = { 0 };
+	http_buf_puts(&frame, "{\"status\":false,\"error\":");
+	http_buf_json_string(&frame, error, strlen(error));
+	http_buf_puts(&frame, "}");
+	bool ok = !frame.failed && ws_send_frame(ws, WS_OP_TEXT, frame.data, frame.len);
+	http_buf_free(&frame);
+	return ok;
+}
+
+/* Publishes text to `to` from this client; false when the session ends. */
+static bool
+publish(ws_chat *chat, const srv_target *to, const char *text, size_t len)
+{
+	ws_session *ws = &chat->ws;
+	switch (srv_send_message(ws->s->registry, ws->s->bridge, to, srv_client_name(chat->client),
+	                         text, len, NULL, NULL)) {
+	case SRV_SENT:
+		return true;
+	case SRV_SEND_UNKNOWN:
+		return send_error(ws, "unknown client");
+	case SRV_SEND_UNAVAILABLE:
+		return send_error(ws, "redis unavailable");
+	default:
+		ws_send_close(ws, WS_CLOSE_INTERNAL_ERROR);
+		return false;
+	}
+}
+
+/*
+ * A text frame that is a JSON object with a string "msg" and a string
+ * "channel" or "to" is published there (parsed by jansson); any other text
+ * is published as it is to the client's first channel.  Returns 1 when
+ * the frame was such an object (*to and the message set: *msg_out is
+ * owned by *json_out), 0 when it is plain text, -1 after an error frame
+ * (*ok: whether the session goes on).
+ */
+static int
+read_addressed(ws_session *ws, const ws_event *ev, json_t **json_out, srv_target *to,
+               const char **msg_out, size_t *len_out, bool *ok)
+{
+	json_t *json = json_loadb((const char *)ev->data, ev->len, 0, NULL);
+	json_t *msg = json_object_get(json, "msg");
+	json_t *channel = json_object_get(json, "channel"), *name = json_object_get(json, "to");
+	if (!json_is_string(msg) || (!json_is_string(channel) && !json_is_string(name))) {
+		json_decref(json);
+		return 0;
+	}
+	const char *error = NULL;
+	if (channel != NULL && name != NULL)
+		error = "channel or to, not both";
+	else if (channel != NULL && !srv_channel_name_valid(json_string_value(channel),
+	                                                    json_string_length(channel)))
+		error = SRV_BAD_CHANNEL;
+	else if (name != NULL && (json_string_length(name) == 0 ||
+	                          json_string_length(name) > SRV_NAME_MAX ||
+	                          strlen(json_string_value(name)) != json_string_length(name)))
+		error = "bad name in to";
+	if (error != NULL) {
+		json_decref(json);
+		*ok = send_error(ws, error);
+		return -1;
+	}
+	*to = name != NULL ? (srv_target){ true, json_string_value(name) }
+	                   : (srv_target){ false, json_string_value(channel) };
+	*msg_out = json_string_value(msg);
+	*len_out = json_string_length(msg);
+	*json_out = json;
+	return 1;
+}
+
 /* A message from the peer: the chat is text, sent like /send_msg. */
 static bool
 chat_message(ws_session *ws, const ws_event *ev)
@@ -235,18 +313,25 @@ chat_message(ws_session *ws, const ws_event *ev)
 		ws_send_close(ws, WS_CLOSE_UNSUPPORTED);
 		return false;
 	}
-	switch (srv_send_message(ws->s->registry, ws->s->bridge, srv_client_name(chat->client),
-	                         (const char *)ev->data, ev->len, NULL)) {
-	case SRV_SENT:
-		return true;
-	case SRV_SEND_UNAVAILABLE: {   /* say so; the session goes on */
-		static const char why[] = "{\"status\":false,\"error\":\"redis unavailable\"}";
-		return ws_send_frame(ws, WS_OP_TEXT, why, sizeof(why) - 1);
+	json_t *json = NULL;
+	srv_target to;
+	const char *text;
+	size_t len;
+	bool ok = true;
+	int addressed = read_addressed(ws, ev, &json, &to, &text, &len, &ok);
+	if (addressed > 0) {
+		ok = publish(chat, &to, text, len);
+	} else if (addressed == 0) {
+		char first[SRV_CHANNEL_MAX + 1];
+		if (srv_client_first_channel(ws->s->registry, chat->client, first)) {
+			to = (srv_target){ false, first };
+			ok = publish(chat, &to, (const char *)ev->data, ev->len);
+		} else {
+			ok = send_error(ws, "no channel to send to: subscribe to one, or send to a name");
+		}
 	}
-	default:
-		ws_send_close(ws, WS_CLOSE_INTERNAL_ERROR);
-		return false;
-	}
+	json_decref(json);
+	return ok;
 }
 
 static void
@@ -255,6 +340,7 @@ chat_start(ws_session *ws)
 	ws_chat *chat = (ws_chat *)ws;
 	chat->pusher = (srv_pusher){ .push = pushed, .ctx = chat };
 	srv_client_attach_pusher(chat->client, &chat->pusher);
+	srv_presence_begin(&ws->s->presence, chat->client, SRV_CLIENT_WS);
 	pushed(chat);          /* what was queued before we came */
 }
 
@@ -264,6 +350,7 @@ chat_end(ws_session *ws)
 	ws_chat *chat = (ws_chat *)ws;
 	atomic_store(&chat->done, true);
 	srv_client_detach_pusher(chat->client, &chat->pusher);  /* no more pushes */
+	srv_presence_end(&ws->s->presence, chat->client, SRV_CLIENT_WS);
 	ws_write_lock(ws);
 	bool writer_started = chat->writer_started;
 	if (writer_started)
@@ -287,7 +374,8 @@ static const ws_handler chat_handler = {
 /* ------------------------------------------------------------------ */
 
 static void
-serve_chat(srv_conn *c, const http_request *req, const char *name, const uint64_t *since)
+serve_chat(srv_conn *c, const http_request *req, const char *name, const uint64_t *since,
+           const srv_channel_list *channels)
 {
 	char accept[29];
 	if (!ws_upgrade_check(c, req, accept))
@@ -296,8 +384,11 @@ serve_chat(srv_conn *c, const http_request *req, const char *name, const uint64_
 	srv_registry *r = c->s->registry;
 	srv_join_rc why = SRV_JOIN_NOMEM;
 	if (!ws_session_init(&chat.ws, c, &chat_handler) ||
-	    (chat.client = srv_registry_join(r, name, SRV_CLIENT_WS, &why)) == NULL) {
-		ws_refuse(c, why == SRV_JOIN_BAD_NAME ? 400 : 503);
+	    (chat.client = srv_registry_join_in(r, name, SRV_CLIENT_WS, channels, &why)) == NULL) {
+		if (why == SRV_JOIN_BAD_CHANNELS || why == SRV_JOIN_NO_CHANNEL_ROOM)
+			srv_answer_join_failed(c, why);
+		else
+			ws_refuse(c, why == SRV_JOIN_BAD_NAME ? 400 : 503);
 		ws_session_discard(&chat.ws);
 		return;
 	}
@@ -312,13 +403,19 @@ srv_view_ws_chat(srv_conn *c, const http_request *req)
 {
 	char name[SRV_NAME_MAX + 1];
 	uint64_t since;
+	srv_channel_list channels;
+	const char *bad;
 	int has_since = srv_query_since(req, &since);
+	int has_channels = srv_query_channels(req, c->s->cfg.max_channels_per_client, &channels, &bad);
 	if (srv_query_name(req, name) <= 0)
 		srv_answer_text(c, 400, "the chat needs ?name= (at most 64 bytes, valid %-escapes)\n");
 	else if (has_since < 0)
 		srv_answer_text(c, 400, "?since= must be a message id (decimal digits)\n");
+	else if (has_channels < 0)
+		srv_answer_error(c, 400, bad);      /* refused in the handshake: no 101 */
 	else
-		serve_chat(c, req, name, has_since > 0 ? &since : NULL);
+		serve_chat(c, req, name, has_since > 0 ? &since : NULL,
+		           has_channels > 0 ? &channels : NULL);
 	/* libcrypto's per-thread state (for the handshake's SHA-1) goes now, not
 	 * at thread exit, so a server that stops as soon as the last connection
 	 * is counted out leaks nothing. */

@@ -20,6 +20,7 @@
  */
 #include "server/room/bridge.h"
 #include "server/room/broadcast.h"
+#include "server/room/channel.h"
 #include "server/common/clock.h"
 #include "server/common/log.h"
 #include "server/common/thread.h"
@@ -41,10 +42,12 @@
 #define BEHIND_EVERY 0.25        /* seconds between "behind" updates while busy */
 #define PUBLISHERS 32            /* publishing connections per node (8: 36k sends/s, 32: 45k, 64: 48k through one local Redis on 2 cores) */
 
-/* INCR the counter and XADD the entry in one step: ids follow stream order. */
+/* INCR the counter and XADD the entry in one step: ids follow stream order.
+ * ARGV: from, msg, MAXLEN, "channel" or "to", its name, event ("" none). */
 static const char APPEND_SCRIPT[] =
 	"local id = redis.call('INCR', KEYS[2]) "
-	"redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'id', id, 'from', ARGV[1], 'msg', ARGV[2]) "
+	"redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'id', id, 'from', ARGV[1], "
+	"'msg', ARGV[2], ARGV[4], ARGV[5], 'event', ARGV[6]) "
 	"return id";
 
 /* One publishing connection. */
@@ -286,8 +289,8 @@ publisher_connect(srv_bridge *b, publisher *p)
 
 /* Appends one entry through p; its id in *id_out.  Caller holds p->lock. */
 static bool
-append_entry(srv_bridge *b, publisher *p, const char *from, const char *text, size_t len,
-             uint64_t *id_out)
+append_entry(srv_bridge *b, publisher *p, const srv_target *to, const char *from,
+             const char *text, size_t len, const char *event, uint64_t *id_out)
 {
 	double now = srv_monotonic();
 	if (p->c != NULL && p->epoch != atomic_load(&b->epoch)) {
@@ -307,11 +310,15 @@ append_entry(srv_bridge *b, publisher *p, const char *from, const char *text, si
 	}
 	char max[24];
 	snprintf(max, sizeof(max), "%ld", b->history);
+	const char *kind = to->direct ? "to" : "channel";
+	if (event == NULL)
+		event = "";
 	const char *argv[] = { "EVALSHA", p->script_sha, "2", b->key, b->seq_key,
-	                       from, text, max };
+	                       from, text, max, kind, to->name, event };
 	size_t lens[] = { 7, 40, 1, strlen(b->key), strlen(b->seq_key),
-	                  strlen(from), len, strlen(max) };
-	redisReply *r = command_argv(p->c, REDIS_REPLY_INTEGER, 8, argv, lens);
+	                  strlen(from), len, strlen(max), strlen(kind), strlen(to->name),
+	                  strlen(event) };
+	redisReply *r = command_argv(p->c, REDIS_REPLY_INTEGER, 11, argv, lens);
 	if (r == NULL) {
 		/* Maybe written, maybe not: the connection is not to be trusted.
 		 * (A Redis restarted meanwhile also forgot the script: NOSCRIPT.) */
@@ -341,11 +348,11 @@ take_publisher(srv_bridge *b)
 }
 
 bool
-srv_bridge_publish(srv_bridge *b, const char *from, const char *text, size_t len,
-                   uint64_t *id_out)
+srv_bridge_publish(srv_bridge *b, const srv_target *to, const char *from, const char *text,
+                   size_t len, const char *event, uint64_t *id_out)
 {
 	publisher *p = take_publisher(b);
-	bool ok = append_entry(b, p, from, text, len, id_out);
+	bool ok = append_entry(b, p, to, from, text, len, event, id_out);
 	pthread_mutex_unlock(&p->lock);
 	return ok;
 }
@@ -392,11 +399,19 @@ deliver_entries(srv_bridge *b, const redisReply *reply)
 		const redisReply *id = entry_field(e->element[1], "id");
 		const redisReply *from = entry_field(e->element[1], "from");
 		const redisReply *msg = entry_field(e->element[1], "msg");
+		const redisReply *channel = entry_field(e->element[1], "channel");
+		const redisReply *to = entry_field(e->element[1], "to");
+		const redisReply *event = entry_field(e->element[1], "event");
 		if (id != NULL && from != NULL && msg != NULL) {
 			uint64_t n = strtoull(id->str, NULL, 10);
 			/* A stream entry's id is "<ms>-<seq>": the ms is when XADD ran. */
 			uint64_t sent_at = strtoull(e->element[0]->str, NULL, 10);
-			if (!srv_registry_deliver(b->registry, n, from->str, msg->str, msg->len, sent_at))
+			/* An entry from before channels is for the default channel. */
+			srv_target target = { to != NULL, to != NULL ? to->str
+			                    : channel != NULL ? channel->str : SRV_DEFAULT_CHANNEL };
+			const char *ev = event != NULL && event->len > 0 ? event->str : NULL;
+			if (!srv_registry_deliver(b->registry, n, &target, from->str, msg->str, msg->len,
+			                          ev, sent_at))
 				return false;    /* out of memory: read it again */
 			atomic_store(&b->last_id, n);
 		}

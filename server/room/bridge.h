@@ -13,7 +13,8 @@
  *        same on every node)
  *   bridge thread (one per node, its own connection)
  *     -> XREAD BLOCK ... STREAMS KEY <last entry delivered>
- *     -> srv_registry_deliver(id, from, text): every local queue
+ *     -> srv_registry_deliver(id, channel or to, from, text): every local
+ *        queue it is for
  *
  * Why a stream and not PUBLISH: a node whose connection drops (or a Redis
  * that restarts with its data) resumes XREAD after the last entry it
@@ -59,10 +60,11 @@ void srv_bridge_free(srv_bridge *b);
 /* The bridge thread: reads the stream into the registry until stop. */
 void *srv_bridge_main(void *bridge);
 
-/* Appends a message to the stream; *id_out gets its id.  False when Redis
- * is unreachable (the message was not sent). */
-bool srv_bridge_publish(srv_bridge *b, const char *from, const char *text, size_t len,
-                        uint64_t *id_out);
+/* Appends a message for `to` to the stream (event: NULL or a presence
+ * event); *id_out gets its id.  False when Redis is unreachable (the
+ * message was not sent). */
+bool srv_bridge_publish(srv_bridge *b, const srv_target *to, const char *from,
+                        const char *text, size_t len, const char *event, uint64_t *id_out);
 
 /* The link's state, for /stats. */
 typedef struct {

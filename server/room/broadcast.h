@@ -1,12 +1,16 @@
 /*
- * broadcast.h - the seed's send_msg: one message into every client's queue.
+ * broadcast.h - the seed's send_msg, and what it grows into: one message
+ * into the queue of every subscriber of a channel (the tutorial's
+ * `for q in q_dict.values(): q.put(msg)`, for the channel "room"), or of
+ * one client (`q_dict[name].put(msg)`: a direct message).
  *
- * A broadcast makes the message (its JSON once), gives it the next id, and
- * puts it, without blocking, into every queue; a full queue counts one drop
- * for that client.  Broadcasts are serialised, so every queue receives
- * messages in id order.  Then it calls the pusher of every client that took
- * the message and has one (a WebSocket session): the write happens in the
- * broadcasting thread, where the message is, without waking another.
+ * A publish makes the message (its JSON once), gives it the next id, and
+ * puts it, without blocking, into each receiver's queue; a full queue
+ * counts one drop for that client.  Publishes are serialised, so every
+ * queue receives messages in id order, whatever their channel.  Then it
+ * calls the pusher of every receiver that took the message and has one (a
+ * WebSocket session): the write happens in the publishing thread, where
+ * the message is, without waking another.
  *
  * Thread-safety: every function from any thread.
  */
@@ -19,11 +23,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+typedef enum {
+	SRV_PUBLISH_OK,
+	SRV_PUBLISH_UNKNOWN,    /* a direct message to a name that is not here */
+	SRV_PUBLISH_NOMEM       /* nothing was sent */
+} srv_publish_rc;
+
 /*
- * Broadcasts a message from `from` (may be "") with `text` as the next id;
- * *id_out (may be NULL) gets it.  False when out of memory (nothing was
- * sent).
+ * Publishes a message from `from` (may be "") with `text` to `to` (a
+ * channel: 0 receivers is fine; a client: it must be known) as the next
+ * id.  event: NULL, or "join"/"leave" (presence).  *id_out gets the id,
+ * *receivers_out how many queues took it (both may be NULL).
  */
+srv_publish_rc srv_registry_publish(srv_registry *r, const srv_target *to, const char *from,
+                                    const char *text, size_t text_len, const char *event,
+                                    uint64_t *id_out, size_t *receivers_out);
+
+/* srv_registry_publish to the default channel ("room"); false when out of
+ * memory. */
 bool srv_registry_broadcast(srv_registry *r, const char *from,
                             const char *text, size_t text_len,
                             uint64_t *id_out);
@@ -32,11 +49,13 @@ bool srv_registry_broadcast(srv_registry *r, const char *from,
  * The same for a message whose id was given elsewhere (a Redis stream,
  * bridge.h): ids must come in increasing order; one not above the last is
  * ignored (delivered already), and ids skipped on the way are counted as
- * drops for every client.  sent_at_ms: when it was sent (0: now).  False
+ * drops for every client.  A direct message for a name not here uses its
+ * id up and reaches nobody.  sent_at_ms: when it was sent (0: now).  False
  * when out of memory.
  */
-bool srv_registry_deliver(srv_registry *r, uint64_t id, const char *from,
-                          const char *text, size_t text_len, uint64_t sent_at_ms);
+bool srv_registry_deliver(srv_registry *r, uint64_t id, const srv_target *to, const char *from,
+                          const char *text, size_t text_len, const char *event,
+                          uint64_t sent_at_ms);
 
 /* The next message is numbered after last_id (a node that joins a stream
  * where ids are already given out).  No effect if it is behind. */

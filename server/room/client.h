@@ -15,15 +15,36 @@
 #define PUSHQ_CLIENT_H
 
 #include "server/room/broadcast.h"
+#include "server/room/channel.h"
 #include "server/room/history.h"
 #include "server/room/registry.h"
 
 #include <pthread.h>
 
+/* A channel with at least one subscriber (channel.c). */
+typedef struct srv_channel srv_channel;
+struct srv_channel {
+	srv_channel *next;           /* next in the same hash bucket */
+	char name[SRV_CHANNEL_MAX + 1];
+	uint64_t hash;
+	srv_client **members;        /* its subscribers, in no order */
+	size_t count, cap;
+};
+
+/* One of a client's subscriptions: the channel, and where the client
+ * stands in its members (so leaving is one swap, not a search). */
+typedef struct {
+	srv_channel *channel;
+	size_t slot;
+} srv_sub;
+
 struct srv_client {
 	srv_client *next;            /* next in the same hash bucket */
 	char name[SRV_NAME_MAX + 1];
+	uint64_t name_hash;          /* srv_name_hash(name): direct messages' tags */
 	srv_client_kind kind;
+	srv_sub *subs;               /* under r->table: its channels, in order */
+	size_t n_subs, cap_subs;
 	queue *q;                    /* of srv_msg *, bounded, in id order */
 	atomic_int refs;             /* raised under r->table, lowered without it */
 	_Atomic double last_seen;    /* srv_monotonic() of the last request */
@@ -43,6 +64,12 @@ struct srv_client {
 	atomic_bool short_polling;   /* its last /get_msg asked timeout=0 */
 	_Atomic double peak_window;  /* when the last high-water window began */
 	atomic_size_t peak_last;     /* the most it held in that window */
+	/* Presence (presence.c): */
+	atomic_int sse_open;         /* SSE streams open now */
+	atomic_int polls_waiting;    /* long polls waiting now */
+	_Atomic double last_poll_end;   /* srv_monotonic() when one last ended, 0: never */
+	atomic_bool online;          /* as last told (join/leave events) */
+	_Atomic uint64_t online_since_ms;
 };
 
 struct srv_registry {
@@ -57,7 +84,27 @@ struct srv_registry {
 	uint64_t next_id;            /* under r->send */
 	srv_history *history;        /* under r->send: the last messages, for resumes */
 	atomic_ullong sent, delivered, dropped, missed;
+	srv_channel **chan_buckets;  /* under r->table: name -> channel */
+	size_t chan_bucket_count;    /* a power of two */
+	size_t channel_count;
+	long max_channels, per_client;
 };
+
+/* channel.c, for the rest of the room.  Each needs r->table (exclusive to
+ * change, shared to read). */
+bool srv_channels_init(srv_registry *r);
+void srv_channels_free(srv_registry *r);
+srv_channel *srv_channel_find(srv_registry *r, const char *name);
+/* c's list becomes `list` (NULL: the default channel), or stays as it was. */
+srv_sub_rc srv_client_set_channels_locked(srv_registry *r, srv_client *c,
+                                          const srv_channel_list *list);
+void srv_client_leave_all(srv_registry *r, srv_client *c);
+/* Whether c is subscribed to the channel whose name hashes to `hash` (or
+ * is called `name`, when not NULL). */
+bool srv_client_in_channel(const srv_client *c, uint64_t hash, const char *name);
+
+/* Client `name` in the table, or NULL.  Caller holds r->table. */
+srv_client *srv_table_find(srv_registry *r, const char *name);
 
 /* Counts one message lost to c for good (a put refused, a give-back that
  * found the queue shut down): it is told as `dropped`. */

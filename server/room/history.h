@@ -12,6 +12,12 @@
  * Messages are shared with the client queues (reference counted, message.h):
  * the history holds one reference to each message it keeps.
  *
+ * It also keeps, for much longer, a *tag* of every message: its id and
+ * whom it was for (a channel or one client, by name hash).  Tags cost 24
+ * bytes, so there are at least SRV_HISTORY_TAGS of them: a resume can then
+ * count exactly how many of the messages it can no longer give were for
+ * its client (resume.h), as long as they are within the tags' reach.
+ *
  * Thread-safety: none of its own.  The registry calls it only under its
  * `send` lock, which also orders the broadcasts, so ids in the history
  * always increase.
@@ -26,16 +32,31 @@
 
 typedef struct srv_history srv_history;
 
-/* A history of the last `capacity` messages (0: keeps none).  NULL when
- * out of memory. */
+#define SRV_HISTORY_TAGS 65536   /* tags kept at least (more if capacity is) */
+
+/* A history of the last `capacity` messages (0: keeps none) and the tags
+ * of the last max(capacity, SRV_HISTORY_TAGS).  NULL when out of memory. */
 srv_history *srv_history_new(size_t capacity);
 
 /* Releases every message held, and the history. */
 void srv_history_free(srv_history *h);
 
 /* Appends m (its id must be above the last one appended), taking a
- * reference to it; the oldest message goes when the history is full. */
+ * reference to it, and its tag; the oldest goes when the history is full. */
 void srv_history_append(srv_history *h, srv_msg *m);
+
+/* Whether a tag is for somebody: hash of the channel or client name it
+ * went to, and whether it was direct (to one client). */
+typedef bool srv_tag_match(uint64_t hash, bool direct, void *ctx);
+
+/*
+ * How many messages with an id above `after` and below `before` match.
+ * When the tags no longer reach back to after + 1, the count starts where
+ * they do: *counted_after (may be NULL) is the id above which it counted
+ * (`after`, or more).
+ */
+size_t srv_history_count_for(const srv_history *h, uint64_t after, uint64_t before,
+                             srv_tag_match *match, void *ctx, uint64_t *counted_after);
 
 /*
  * The messages with an id above `since`, oldest first: up to `max` of them

@@ -10,24 +10,40 @@
 #include <string.h>
 
 srv_msg *
-srv_msg_new(uint64_t id, const char *from, const char *text, size_t text_len,
-            uint64_t sent_at_ms)
+srv_msg_new(uint64_t id, const srv_target *to, const char *from, const char *text,
+            size_t text_len, const char *event, uint64_t sent_at_ms)
 {
 	http_buf json = { 0 };
 	http_buf_puts(&json, "{\"status\":true,\"msg\":");
 	http_buf_json_string(&json, text, text_len);
 	http_buf_printf(&json, ",\"id\":%llu,\"from\":", (unsigned long long)id);
 	http_buf_json_string(&json, from, strlen(from));
+	http_buf_puts(&json, to->direct ? ",\"to\":" : ",\"channel\":");
+	http_buf_json_string(&json, to->name, strlen(to->name));
+	if (event != NULL)
+		http_buf_printf(&json, ",\"event\":\"%s\"", event);
 	http_buf_printf(&json, ",\"sent_at\":%llu", (unsigned long long)sent_at_ms);
-	srv_msg *m = json.failed ? NULL : malloc(sizeof(*m) + json.len);
+	srv_msg *m = json.failed || strlen(to->name) > SRV_TARGET_MAX
+	           ? NULL : malloc(sizeof(*m) + json.len);
 	if (m != NULL) {
 		atomic_init(&m->refs, 0);
 		m->id = id;
+		m->direct = to->direct;
+		snprintf(m->target, sizeof(m->target), "%s", to->name);
 		m->json_len = json.len;
 		memcpy(m->json, json.data, json.len);
 	}
 	http_buf_free(&json);
 	return m;
+}
+
+uint64_t
+srv_name_hash(const char *name)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		h = (h ^ *c) * 1099511628211ULL;
+	return h;
 }
 
 void

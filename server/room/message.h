@@ -19,24 +19,40 @@
 #include "http/http.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
+
+#define SRV_TARGET_MAX 64   /* bytes of a channel or client name */
+
+/* Where a message goes: a channel (every subscriber), or one client. */
+typedef struct {
+	bool direct;            /* true: `name` is a client, false: a channel */
+	const char *name;
+} srv_target;
 
 /* One chat message, shared by every queue it was put in. */
 typedef struct {
 	atomic_int refs;
 	uint64_t id;            /* increasing: a client queue's order */
+	bool direct;            /* for one client (`to`), else for a channel */
+	char target[SRV_TARGET_MAX + 1];   /* that channel's or client's name */
 	size_t json_len;
 	char json[];            /* {"status":true,"msg":...,"id":N,"from":...,
+	                           "channel":C | "to":N [,"event":E],
 	                           "sent_at":MS  (no '}'); MS: when it was sent,
 	                           milliseconds since 1970 (the server's clock) */
 } srv_msg;
 
-/* A message with no references yet (the caller sets them), or NULL when
- * out of memory.  from may be "". */
-srv_msg *srv_msg_new(uint64_t id, const char *from, const char *text, size_t text_len,
-                     uint64_t sent_at_ms);
+/* A message for `to` with no references yet (the caller sets them), or
+ * NULL when out of memory.  from may be ""; event is NULL, or "join" /
+ * "leave" for presence. */
+srv_msg *srv_msg_new(uint64_t id, const srv_target *to, const char *from, const char *text,
+                     size_t text_len, const char *event, uint64_t sent_at_ms);
+
+/* FNV-1a of a name: how tables and the history's tags find names. */
+uint64_t srv_name_hash(const char *name);
 
 /* Drops one reference; frees the message with the last one.  NULL: no-op. */
 void srv_msg_release(srv_msg *m);

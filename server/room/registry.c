@@ -51,24 +51,14 @@ release_queued_msg(void *item)
 /* The table; every function here needs r->table held.                */
 /* ------------------------------------------------------------------ */
 
-/* FNV-1a: simple, and good enough for names. */
-static size_t
-name_hash(const char *name)
-{
-	size_t h = 14695981039346656037ULL & SIZE_MAX;
-	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
-		h = (h ^ *c) * (1099511628211ULL & SIZE_MAX);
-	return h;
-}
-
 static srv_client **
 bucket_of(srv_registry *r, const char *name)
 {
-	return &r->buckets[name_hash(name) & (r->bucket_count - 1)];
+	return &r->buckets[srv_name_hash(name) & (r->bucket_count - 1)];
 }
 
-static srv_client *
-table_find(srv_registry *r, const char *name)
+srv_client *
+srv_table_find(srv_registry *r, const char *name)
 {
 	for (srv_client *c = *bucket_of(r, name); c != NULL; c = c->next)
 		if (strcmp(c->name, name) == 0)
@@ -88,7 +78,7 @@ table_grow(srv_registry *r)
 		srv_client *c = r->buckets[i];
 		while (c != NULL) {
 			srv_client *next = c->next;
-			srv_client **b = &buckets[name_hash(c->name) & (count - 1)];
+			srv_client **b = &buckets[c->name_hash & (count - 1)];
 			c->next = *b;
 			*b = c;
 			c = next;
@@ -102,6 +92,7 @@ table_grow(srv_registry *r)
 static void
 client_free(srv_client *c)
 {
+	free(c->subs);
 	srv_replay_clear(c);
 	pthread_mutex_destroy(&c->replay_lock);
 	pthread_mutex_destroy(&c->push_lock);
@@ -121,6 +112,7 @@ client_new(srv_registry *r, const char *name, srv_client_kind kind)
 		return NULL;
 	}
 	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->name_hash = srv_name_hash(c->name);
 	c->kind = kind;
 	pthread_mutex_init(&c->push_lock, NULL);
 	pthread_mutex_init(&c->replay_lock, NULL);
@@ -163,9 +155,11 @@ srv_registry_new(long queue_size, long max_clients, long history)
 		return NULL;
 	r->buckets = calloc(REGISTRY_INITIAL_BUCKETS, sizeof(*r->buckets));
 	r->history = srv_history_new(history > 0 ? (size_t)history : 0);
-	if (r->buckets == NULL || r->history == NULL || !table_lock_init(&r->table)) {
+	if (r->buckets == NULL || r->history == NULL || !srv_channels_init(r) ||
+	    !table_lock_init(&r->table)) {
 		free(r->buckets);
 		srv_history_free(r->history);
+		free(r->chan_buckets);
 		free(r);
 		return NULL;
 	}
@@ -191,16 +185,27 @@ srv_registry_free(srv_registry *r)
 		}
 	}
 	free(r->buckets);
+	srv_channels_free(r);
 	srv_history_free(r->history);
 	pthread_rwlock_destroy(&r->table);
 	pthread_mutex_destroy(&r->send);
 	free(r);
 }
 
-/* Caller holds r->table exclusively.  A new client in the table, or NULL
- * with the reason in *why. */
+/* Why a list of channels was refused, as a join says it. */
+static srv_join_rc
+join_rc_of(srv_sub_rc rc)
+{
+	return rc == SRV_SUB_NO_ROOM ? SRV_JOIN_NO_CHANNEL_ROOM
+	     : rc == SRV_SUB_NOMEM ? SRV_JOIN_NOMEM : SRV_JOIN_BAD_CHANNELS;
+}
+
+/* Caller holds r->table exclusively.  A new client in the table, in the
+ * channels of `list` (NULL: the default channel), or NULL with the reason
+ * in *why. */
 static srv_client *
-table_add(srv_registry *r, const char *name, srv_client_kind kind, srv_join_rc *why)
+table_add(srv_registry *r, const char *name, srv_client_kind kind,
+          const srv_channel_list *list, srv_join_rc *why)
 {
 	if ((long)r->client_count >= r->max_clients) {
 		*why = SRV_JOIN_FULL;
@@ -209,6 +214,13 @@ table_add(srv_registry *r, const char *name, srv_client_kind kind, srv_join_rc *
 	srv_client *c = client_new(r, name, kind);
 	if (c == NULL) {
 		*why = SRV_JOIN_NOMEM;
+		return NULL;
+	}
+	srv_sub_rc rc = srv_client_set_channels_locked(r, c, list);
+	if (rc != SRV_SUB_OK) {
+		srv_client_leave_all(r, c);
+		client_free(c);
+		*why = join_rc_of(rc);
 		return NULL;
 	}
 	srv_client **b = bucket_of(r, name);
@@ -223,6 +235,13 @@ srv_client *
 srv_registry_join(srv_registry *r, const char *name, srv_client_kind kind,
                   srv_join_rc *why)
 {
+	return srv_registry_join_in(r, name, kind, NULL, why);
+}
+
+srv_client *
+srv_registry_join_in(srv_registry *r, const char *name, srv_client_kind kind,
+                     const srv_channel_list *channels, srv_join_rc *why)
+{
 	srv_join_rc ignored;
 	if (why == NULL)
 		why = &ignored;
@@ -236,8 +255,15 @@ srv_registry_join(srv_registry *r, const char *name, srv_client_kind kind,
 	srv_client *c = NULL;
 	if (r->shut_down)
 		*why = SRV_JOIN_STOPPING;
-	else if ((c = table_find(r, name)) == NULL)
-		c = table_add(r, name, kind, why);
+	else if ((c = srv_table_find(r, name)) == NULL)
+		c = table_add(r, name, kind, channels, why);
+	else if (channels != NULL) {
+		srv_sub_rc rc = srv_client_set_channels_locked(r, c, channels);
+		if (rc != SRV_SUB_OK) {
+			*why = join_rc_of(rc);
+			c = NULL;
+		}
+	}
 	if (c != NULL) {
 		if (kind != SRV_CLIENT_POLL)
 			c->kind = kind;     /* a stream or socket: what /stats shows */
@@ -252,7 +278,7 @@ srv_client *
 srv_registry_find(srv_registry *r, const char *name)
 {
 	pthread_rwlock_rdlock(&r->table);
-	srv_client *c = table_find(r, name);
+	srv_client *c = srv_table_find(r, name);
 	if (c != NULL) {
 		c->refs++;
 		c->last_seen = srv_monotonic();
@@ -296,6 +322,7 @@ srv_registry_reap(srv_registry *r, double ttl_s)
 			srv_client *c = *link;
 			if (atomic_load(&c->refs) == 0 && now - atomic_load(&c->last_seen) > ttl_s) {
 				*link = c->next;
+				srv_client_leave_all(r, c);
 				client_free(c);
 				r->client_count--;
 				removed++;

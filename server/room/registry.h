@@ -47,7 +47,9 @@ typedef enum {
 	SRV_JOIN_BAD_NAME,   /* empty, or longer than SRV_NAME_MAX */
 	SRV_JOIN_FULL,       /* max_clients are registered already */
 	SRV_JOIN_NOMEM,
-	SRV_JOIN_STOPPING    /* the registry is shut down */
+	SRV_JOIN_STOPPING,   /* the registry is shut down */
+	SRV_JOIN_BAD_CHANNELS,     /* a bad channel name, or too many for one client */
+	SRV_JOIN_NO_CHANNEL_ROOM   /* a new channel past max-channels */
 } srv_join_rc;
 
 /*
@@ -58,6 +60,12 @@ typedef enum {
  */
 srv_client *srv_registry_join(srv_registry *r, const char *name,
                               srv_client_kind kind, srv_join_rc *why);
+
+/* The same, and the client's channels become exactly `channels` (NULL:
+ * unchanged; a new client is in the default channel, channel.h). */
+struct srv_channel_list_s;
+srv_client *srv_registry_join_in(srv_registry *r, const char *name, srv_client_kind kind,
+                                 const struct srv_channel_list_s *channels, srv_join_rc *why);
 
 /* A reference to client `name`, or NULL if there is none. */
 srv_client *srv_registry_find(srv_registry *r, const char *name);

@@ -3,12 +3,15 @@
  *
  * DESIGN
  * A resume takes out everything the client holds (its backlog and its
- * queue), adds what the history holds after `since` that the client does
- * not, and makes that, in id order, the client's *backlog*: takes
- * (delivery.c) read it before the queue.  It runs under r->send, so no
- * broadcast adds to the queue meanwhile and ids are settled in one place:
- * an id above `since` is in the backlog, or still to come in the queue, or
- * counted here once as `missed`.
+ * queue), adds what the history holds after `since` that was for the
+ * client (its channels now, or its name) and it does not hold, and makes
+ * that, in id order, the client's *backlog*: takes (delivery.c) read it
+ * before the queue.  It runs under r->send, so no publish adds to the queue
+ * meanwhile and ids are settled in one place: a message for the client
+ * with an id above `since` is in the backlog, or still to come in the
+ * queue, or counted here once as `missed` -- the history's tags (history.h)
+ * say which of the messages it no longer holds were for the client, so
+ * another channel's messages are never counted.
  */
 #include "server/room/resume.h"
 #include "server/room/client.h"
@@ -128,6 +131,56 @@ take_all_held(srv_client *c, size_t *n_out)
 	return held;
 }
 
+/* Whether a tag was for c: one of its channels now, or its name.  Caller
+ * holds r->table (c's channels). */
+static bool
+tag_for_client(uint64_t hash, bool direct, void *client)
+{
+	const srv_client *c = client;
+	return direct ? hash == c->name_hash : srv_client_in_channel(c, hash, NULL);
+}
+
+/* The same for a message. */
+static bool
+msg_for_client(const srv_client *c, const srv_msg *m)
+{
+	return m->direct ? strcmp(m->target, c->name) == 0
+	                 : srv_client_in_channel(c, srv_name_hash(m->target), m->target);
+}
+
+/*
+ * The backlog: what c held with an id above `since`, and what the history
+ * holds after it that was for c, merged in id order, each once (a message
+ * c held is also in the history when it is recent).  Takes over the
+ * references of held[] and history[]; returns how many went into out[].
+ * Caller holds r->table.
+ */
+static size_t
+merge_backlog(const srv_client *c, uint64_t since, srv_msg **held, size_t n_held,
+              srv_msg **history, size_t n_history, srv_msg **out)
+{
+	size_t n = 0, i = 0, j = 0;
+	while (i < n_held || j < n_history) {
+		srv_msg *m;
+		if (j == n_history || (i < n_held && held[i]->id <= history[j]->id)) {
+			m = held[i++];
+			if (j < n_history && history[j]->id == m->id)
+				srv_msg_release(history[j++]);    /* the same message twice */
+		} else {
+			m = history[j++];
+			if (!msg_for_client(c, m)) {
+				srv_msg_release(m);               /* another channel's */
+				continue;
+			}
+		}
+		if (m->id > since)
+			out[n++] = m;
+		else
+			srv_msg_release(m);                   /* seen already */
+	}
+	return n;
+}
+
 long
 srv_client_resume(srv_registry *r, srv_client *c, uint64_t since)
 {
@@ -137,43 +190,42 @@ srv_client_resume(srv_registry *r, srv_client *c, uint64_t since)
 		since = 0;             /* an id from an earlier run: all is new */
 	size_t n_held;
 	srv_msg **held = take_all_held(c, &n_held);
-	size_t cap = n_held + srv_history_count(r->history);
-	srv_msg **backlog = held != NULL ? malloc((cap > 0 ? cap : 1) * sizeof(*backlog)) : NULL;
-	if (backlog == NULL) {
+	size_t cap = srv_history_count(r->history);
+	srv_msg **from_history = malloc((cap > 0 ? cap : 1) * sizeof(*from_history));
+	srv_msg **backlog = malloc((n_held + cap > 0 ? n_held + cap : 1) * sizeof(*backlog));
+	if (held == NULL || from_history == NULL || backlog == NULL) {
 		/* Out of memory: put back what was taken; no resume, no harm. */
 		for (size_t i = 0; held != NULL && i < n_held; i++)
 			queue_give_back(c->q, held[i]);
 		free(held);
+		free(from_history);
+		free(backlog);
 		pthread_mutex_unlock(&r->send);
 		return 0;
 	}
-	/* The history holds every id from `oldest` to `last`; below it only
-	 * what this client still held can be given. */
+	/* The history holds every message from `oldest` to `last`; below it
+	 * only what this client still held can be given. */
 	uint64_t oldest;
-	size_t n = 0;
-	srv_msg **from_history = backlog + n_held;   /* filled below, moved after */
-	size_t n_history = srv_history_after(r->history, since, from_history,
-	                                     cap - n_held, &oldest);
+	size_t n_history = srv_history_after(r->history, since, from_history, cap, &oldest);
 	if (oldest == 0)
 		oldest = last + 1;     /* it holds nothing */
-	/* Ids below `oldest` that are neither held nor seen are lost; count
-	 * each once per client, even over several resumes. */
+	/* Ids below `oldest` that were for this client and are neither held
+	 * nor seen are lost: the history's tags say which they were.  Each is
+	 * counted once per client, even over several resumes. */
 	uint64_t count_from = since;
 	if (c->missed_counted_below > 0 && count_from < c->missed_counted_below - 1)
 		count_from = c->missed_counted_below - 1;
-	long missed = oldest - 1 > count_from ? (long)(oldest - 1 - count_from) : 0;
-	for (size_t i = 0; i < n_held; i++) {
-		if (held[i]->id > since && held[i]->id < oldest) {
-			backlog[n++] = held[i];         /* only here: keep it */
-			if (held[i]->id > count_from)
-				missed--;               /* held, so not lost */
-		} else {
-			srv_msg_release(held[i]);       /* seen, or the history has it */
-		}
-	}
-	memmove(backlog + n, from_history, n_history * sizeof(*backlog));
-	n += n_history;
+	pthread_rwlock_rdlock(&r->table);
+	uint64_t counted_after;
+	long missed = (long)srv_history_count_for(r->history, count_from, oldest, tag_for_client,
+	                                          c, &counted_after);
+	for (size_t i = 0; i < n_held; i++)
+		if (held[i]->id > counted_after && held[i]->id < oldest && msg_for_client(c, held[i]))
+			missed--;               /* held, so not lost */
+	size_t n = merge_backlog(c, since, held, n_held, from_history, n_history, backlog);
+	pthread_rwlock_unlock(&r->table);
 	free(held);
+	free(from_history);
 	if (oldest > c->missed_counted_below)
 		c->missed_counted_below = oldest;
 
@@ -193,4 +245,3 @@ srv_client_resume(srv_registry *r, srv_client *c, uint64_t since)
 	pthread_mutex_unlock(&r->send);
 	return missed;
 }
-
