@@ -95,7 +95,13 @@ srv_view_presence(srv_conn *c, const http_request *req)
 		srv_answer_error(c, 500, "out of memory");
 		return;
 	}
-	size_t count = srv_presence_list(&c->s->presence, channel, list, PRESENCE_LISTED_MAX);
+	long found = srv_presence_list(&c->s->presence, channel, list, PRESENCE_LISTED_MAX);
+	if (found < 0) {
+		free(list);
+		srv_answer_error(c, 503, "redis unavailable");
+		return;
+	}
+	size_t count = (size_t)found;
 	http_buf json = { 0 };
 	http_buf_puts(&json, "{\"channel\":");
 	http_buf_json_string(&json, channel, strlen(channel));

@@ -18,6 +18,7 @@ main(void)
 	srunner_add_suite(runner, server_suite());
 	srunner_add_suite(runner, wsserver_suite());
 	srunner_add_suite(runner, sse_suite());
+	srunner_add_suite(runner, channels_suite());
 	srunner_add_suite(runner, lab_suite());
 	srunner_add_suite(runner, redis_suite());
 	srunner_add_suite(runner, stress_suite());

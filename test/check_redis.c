@@ -346,7 +346,7 @@ START_TEST(nothing_written_before_a_restart_is_lost)
 	redis_start(&r);
 	kill(node_b.pid, SIGCONT);
 	for (long id = 1; id <= 10; id++) {
-		char want[96];
+		char want[128];
 		snprintf(want, sizeof(want), "\"msg\":\"kept%ld\",\"id\":%ld,\"from\":\"\",\"channel\":\"room\",\"dropped\":0}", id, id);
 		expect_get(&node_b, "late", want);
 	}

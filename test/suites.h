@@ -19,5 +19,9 @@ Suite *redis_suite(void);
 Suite *stress_suite(void);
 Suite *routes_suite(void);
 Suite *bridge_url_suite(void);
+Suite *channels_suite(void);
+
+/* The channels suite's presence cases (check_presence.c). */
+TCase *presence_tcase(void);
 
 #endif

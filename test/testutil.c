@@ -349,6 +349,24 @@ tu_json_int(const json_t *j, const char *path)
 }
 
 json_t *
+tu_request_json(int port, const char *method, const char *target, const char *body,
+                int *status)
+{
+	tu_response r = tu_request(port, method, target, body);
+	if (status != NULL)
+		*status = r.status;
+	json_t *j = r.body_len > 0 ? json_loadb(r.body, r.body_len, 0, NULL) : NULL;
+	tu_response_free(&r);
+	return j;
+}
+
+const char *
+tu_json_str(const json_t *j, const char *path)
+{
+	return json_string_value(tu_json_at(j, path));
+}
+
+json_t *
 tu_stats_client(const json_t *stats, const char *name)
 {
 	json_t *clients = json_object_get(stats, "clients"), *c;

@@ -105,6 +105,15 @@ json_t *tu_json_at(const json_t *j, const char *path);
 /* The integer at a dotted path; -1 if it is missing or not an integer. */
 long long tu_json_int(const json_t *j, const char *path);
 
+/* One request (tu_request) whatever its status: the status into *status
+ * (may be NULL), the body parsed as JSON (json_decref it), or NULL when
+ * the body is not JSON. */
+json_t *tu_request_json(int port, const char *method, const char *target, const char *body,
+                        int *status);
+
+/* The string at a dotted path; NULL if it is missing or not a string. */
+const char *tu_json_str(const json_t *j, const char *path);
+
 /* The entry of client `name` in a /stats answer's "clients", borrowed;
  * NULL if there is none. */
 json_t *tu_stats_client(const json_t *stats, const char *name);

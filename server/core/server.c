@@ -143,8 +143,12 @@ srv_open(srv *s, const srv_config *cfg, char *err, size_t errlen)
 		srv_close(s);
 		return set_error(err, errlen, "out of memory at start");
 	}
-	s->presence = (srv_presence){ s->registry, s->bridge, cfg->poll_timeout,
+	s->presence = (srv_presence){ s->registry, s->bridge, NULL, cfg->poll_timeout,
 	                              cfg->presence_events };
+	if (s->bridge != NULL && (s->presence.shared = srv_presence_shared_new(s->bridge)) == NULL) {
+		srv_close(s);
+		return set_error(err, errlen, "out of memory at start");
+	}
 	return 0;
 }
 
@@ -299,6 +303,8 @@ srv_close(srv *s)
 		close(s->stop_fd);
 	if (s->www_fd >= 0)
 		close(s->www_fd);
+	srv_presence_shared_free(s->presence.shared);
+	s->presence.shared = NULL;
 	srv_bridge_free(s->bridge);
 	srv_registry_free(s->registry);
 	srv_watch_free(s->watch);

@@ -19,6 +19,7 @@
  * the XADD, so ids increase in the stream's order on every node.
  */
 #include "server/room/bridge.h"
+#include "server/room/bridge_link.h"
 #include "server/room/broadcast.h"
 #include "server/room/channel.h"
 #include "server/common/clock.h"
@@ -287,12 +288,11 @@ publisher_connect(srv_bridge *b, publisher *p)
 	return true;
 }
 
-/* Appends one entry through p; its id in *id_out.  Caller holds p->lock. */
+/* p connected (again, if its link is older than the bridge's last
+ * reconnect).  Caller holds p->lock.  False when Redis is unreachable. */
 static bool
-append_entry(srv_bridge *b, publisher *p, const srv_target *to, const char *from,
-             const char *text, size_t len, const char *event, uint64_t *id_out)
+publisher_ready(srv_bridge *b, publisher *p, double now)
 {
-	double now = srv_monotonic();
 	if (p->c != NULL && p->epoch != atomic_load(&b->epoch)) {
 		/* Made before the bridge lost Redis: it may lead nowhere, and a
 		 * failed send could not be told from a sent one.  Start afresh. */
@@ -308,25 +308,49 @@ append_entry(srv_bridge *b, publisher *p, const srv_target *to, const char *from
 			return false;
 		}
 	}
+	return true;
+}
+
+/* Runs one command on p: its reply, of the wanted type, or NULL (and the
+ * connection dropped: maybe done, maybe not -- it is not to be trusted;
+ * a Redis restarted meanwhile also forgot the script: NOSCRIPT).  Caller
+ * holds p->lock. */
+static redisReply *
+run_on(srv_bridge *b, publisher *p, int type, int argc, const char **argv, const size_t *lens)
+{
+	double now = srv_monotonic();
+	if (!publisher_ready(b, p, now))
+		return NULL;
+	redisReply *r = command_argv(p->c, type, argc, argv, lens);
+	if (r == NULL) {
+		redisFree(p->c);
+		p->c = NULL;
+		p->retry_at = now + RETRY_MIN;
+	}
+	return r;
+}
+
+/* Appends one entry through p; its id in *id_out.  Caller holds p->lock. */
+static bool
+append_entry(srv_bridge *b, publisher *p, const srv_target *to, const char *from,
+             const char *text, size_t len, const char *event, uint64_t *id_out)
+{
 	char max[24];
 	snprintf(max, sizeof(max), "%ld", b->history);
 	const char *kind = to->direct ? "to" : "channel";
 	if (event == NULL)
 		event = "";
+	/* The script's SHA is known once p is connected: run_on connects. */
+	if (!publisher_ready(b, p, srv_monotonic()))
+		return false;
 	const char *argv[] = { "EVALSHA", p->script_sha, "2", b->key, b->seq_key,
 	                       from, text, max, kind, to->name, event };
 	size_t lens[] = { 7, 40, 1, strlen(b->key), strlen(b->seq_key),
 	                  strlen(from), len, strlen(max), strlen(kind), strlen(to->name),
 	                  strlen(event) };
-	redisReply *r = command_argv(p->c, REDIS_REPLY_INTEGER, 11, argv, lens);
-	if (r == NULL) {
-		/* Maybe written, maybe not: the connection is not to be trusted.
-		 * (A Redis restarted meanwhile also forgot the script: NOSCRIPT.) */
-		redisFree(p->c);
-		p->c = NULL;
-		p->retry_at = now + RETRY_MIN;
+	redisReply *r = run_on(b, p, REDIS_REPLY_INTEGER, 11, argv, lens);
+	if (r == NULL)
 		return false;
-	}
 	*id_out = (uint64_t)r->integer;
 	freeReplyObject(r);
 	return true;
@@ -355,6 +379,21 @@ srv_bridge_publish(srv_bridge *b, const srv_target *to, const char *from, const 
 	bool ok = append_entry(b, p, to, from, text, len, event, id_out);
 	pthread_mutex_unlock(&p->lock);
 	return ok;
+}
+
+void *
+srv_bridge_run(srv_bridge *b, int type, int argc, const char **argv, const size_t *lens)
+{
+	publisher *p = take_publisher(b);
+	redisReply *r = run_on(b, p, type, argc, argv, lens);
+	pthread_mutex_unlock(&p->lock);
+	return r;
+}
+
+const char *
+srv_bridge_key(const srv_bridge *b)
+{
+	return b->key;
 }
 
 /* ------------------------------------------------------------------ */

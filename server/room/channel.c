@@ -191,7 +191,7 @@ join_channel(srv_client *c, srv_channel *ch)
 	if (!reserve((void **)&ch->members, &ch->cap, ch->count + 1, sizeof(*ch->members)) ||
 	    !reserve((void **)&c->subs, &c->cap_subs, c->n_subs + 1, sizeof(*c->subs)))
 		return false;
-	c->subs[c->n_subs++] = (srv_sub){ ch, ch->count };
+	c->subs[c->n_subs++] = (srv_sub){ ch, ch->count, 0 };
 	ch->members[ch->count++] = c;
 	return true;
 }

@@ -36,6 +36,7 @@ struct srv_channel {
 typedef struct {
 	srv_channel *channel;
 	size_t slot;
+	uint64_t missed_counted_below;  /* as the client's, for this channel's messages */
 } srv_sub;
 
 struct srv_client {
@@ -51,8 +52,9 @@ struct srv_client {
 	atomic_long dropped_unreported; /* missed since the last delivery */
 	atomic_long dropped_total;
 	atomic_long missed_unreported;  /* counted by a resume, not yet told */
-	uint64_t missed_counted_below;  /* under r->send: every id below it that no
-	                                   resume could give was counted once */
+	uint64_t missed_counted_below;  /* under r->send: every direct message below
+	                                   it that no resume could give was counted
+	                                   once (each channel: its srv_sub's) */
 	pthread_mutex_t replay_lock; /* guards the replay */
 	srv_msg **replay;            /* a resume's backlog, taken before the queue */
 	size_t replay_len, replay_pos;

@@ -10,20 +10,30 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-/* Whom one message was for. */
-typedef struct {
-	uint64_t id;
-	uint64_t hash;       /* srv_name_hash of its channel or client */
-	bool direct;
-} tag;
+/*
+ * Whom one message was for, in 8 bytes: the hash of its channel's or
+ * client's name in the high 62 bits, bit 1 set for a direct message, bit 0
+ * always set (0 is "no message had this id": ids a Redis stream skipped).
+ * Tags are kept by id: message id i has its tag at tags[i % capacity].
+ */
+typedef uint64_t tag;
+
+#define TAG_HASH_MASK (~(uint64_t)3)   /* SRV_TAG_HASH */
+
+static tag
+tag_of(const srv_msg *m)
+{
+	return (srv_name_hash(m->target) & TAG_HASH_MASK) | (m->direct ? 2 : 0) | 1;
+}
 
 struct srv_history {
 	srv_msg **ring;
 	size_t capacity;
 	size_t start;        /* index of the oldest message */
 	size_t count;
-	tag *tags;           /* a ring of its own, longer */
-	size_t tag_capacity, tag_start, tag_count;
+	tag *tags;           /* a ring of its own, longer, indexed by id */
+	size_t tag_capacity;
+	uint64_t tag_first, tag_next;   /* the ids it holds: tag_first .. tag_next - 1 */
 };
 
 srv_history *
@@ -56,18 +66,20 @@ srv_history_free(srv_history *h)
 	free(h);
 }
 
-/* The tag of m, the oldest tag going when the ring is full. */
+/* The tag of m (ids skipped on the way get "no message"), the oldest
+ * going when the ring is full. */
 static void
 append_tag(srv_history *h, const srv_msg *m)
 {
-	tag t = { m->id, srv_name_hash(m->target), m->direct };
-	if (h->tag_count == h->tag_capacity) {
-		h->tags[h->tag_start] = t;
-		h->tag_start = (h->tag_start + 1) % h->tag_capacity;
-	} else {
-		h->tags[(h->tag_start + h->tag_count) % h->tag_capacity] = t;
-		h->tag_count++;
+	if (h->tag_next == 0 || m->id - h->tag_next >= h->tag_capacity) {
+		h->tag_first = h->tag_next = m->id;       /* the first, or after a huge gap */
 	}
+	for (; h->tag_next < m->id; h->tag_next++)
+		h->tags[h->tag_next % h->tag_capacity] = 0;
+	h->tags[m->id % h->tag_capacity] = tag_of(m);
+	h->tag_next = m->id + 1;
+	if (h->tag_next - h->tag_first > h->tag_capacity)
+		h->tag_first = h->tag_next - h->tag_capacity;
 }
 
 void
@@ -122,25 +134,16 @@ size_t
 srv_history_count_for(const srv_history *h, uint64_t after, uint64_t before,
                       srv_tag_match *match, void *ctx, uint64_t *counted_after)
 {
-	/* A full ring has lost the tags before its oldest one. */
-	if (h->tag_count == h->tag_capacity && h->tags[h->tag_start].id > after + 1)
-		after = h->tags[h->tag_start].id - 1;
+	/* The ring has lost the tags before its first one (ids from before this
+	 * history began had none to lose). */
+	if (h->tag_next > 0 && after + 1 < h->tag_first)
+		after = h->tag_first - 1;
 	if (counted_after != NULL)
 		*counted_after = after;
-	size_t lo = 0, hi = h->tag_count;     /* the first tag with id > after */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (h->tags[(h->tag_start + mid) % h->tag_capacity].id <= after)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	size_t n = 0;
-	for (size_t i = lo; i < h->tag_count; i++) {
-		const tag *t = &h->tags[(h->tag_start + i) % h->tag_capacity];
-		if (t->id >= before)
-			break;
-		if (match(t->hash, t->direct, ctx))
+	for (uint64_t id = after + 1; id < before && id < h->tag_next; id++) {
+		tag t = h->tags[id % h->tag_capacity];
+		if (t != 0 && match(id, t & TAG_HASH_MASK, (t & 2) != 0, ctx))
 			n++;
 	}
 	return n;

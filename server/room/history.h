@@ -13,10 +13,11 @@
  * the history holds one reference to each message it keeps.
  *
  * It also keeps, for much longer, a *tag* of every message: its id and
- * whom it was for (a channel or one client, by name hash).  Tags cost 24
- * bytes, so there are at least SRV_HISTORY_TAGS of them: a resume can then
- * count exactly how many of the messages it can no longer give were for
- * its client (resume.h), as long as they are within the tags' reach.
+ * whom it was for (a channel or one client, by a 62-bit name hash).  A tag
+ * costs 8 bytes, so there are at least SRV_HISTORY_TAGS of them: a resume
+ * can then count exactly how many of the messages it can no longer give
+ * were for its client (resume.h), as long as they are among the last
+ * SRV_HISTORY_TAGS messages; older ones are past counting.
  *
  * Thread-safety: none of its own.  The registry calls it only under its
  * `send` lock, which also orders the broadcasts, so ids in the history
@@ -32,7 +33,7 @@
 
 typedef struct srv_history srv_history;
 
-#define SRV_HISTORY_TAGS 65536   /* tags kept at least (more if capacity is) */
+#define SRV_HISTORY_TAGS 262144  /* tags kept at least (more if capacity is): 2 MiB */
 
 /* A history of the last `capacity` messages (0: keeps none) and the tags
  * of the last max(capacity, SRV_HISTORY_TAGS).  NULL when out of memory. */
@@ -45,9 +46,12 @@ void srv_history_free(srv_history *h);
  * reference to it, and its tag; the oldest goes when the history is full. */
 void srv_history_append(srv_history *h, srv_msg *m);
 
-/* Whether a tag is for somebody: hash of the channel or client name it
- * went to, and whether it was direct (to one client). */
-typedef bool srv_tag_match(uint64_t hash, bool direct, void *ctx);
+/* A name hash as a tag keeps it: its top 62 bits. */
+#define SRV_TAG_HASH(hash) ((hash) & ~(uint64_t)3)
+
+/* Whether a tag counts: the message's id, SRV_TAG_HASH of the channel or
+ * client name it went to, and whether it was direct (to one client). */
+typedef bool srv_tag_match(uint64_t id, uint64_t hash, bool direct, void *ctx);
 
 /*
  * How many messages with an id above `after` and below `before` match.

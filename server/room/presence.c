@@ -88,6 +88,45 @@ srv_presence_end(const srv_presence *p, srv_client *c, srv_client_kind kind)
 	 * poll_timeout, and a stream that reconnects at once never left. */
 }
 
+/* This node's part of presence into Redis: a row per online client and
+ * channel. */
+static void
+share(const srv_presence *p)
+{
+	srv_registry *r = p->registry;
+	double now = srv_monotonic();
+	srv_presence_row *rows = NULL;
+	size_t n = 0, cap = 0;
+	bool complete = true;
+	pthread_rwlock_rdlock(&r->table);
+	for (size_t i = 0; i < r->bucket_count && complete; i++) {
+		for (srv_client *c = r->buckets[i]; c != NULL && complete; c = c->next) {
+			srv_client_kind kind;
+			if (!online_now(p, c, now, &kind))
+				continue;
+			for (size_t k = 0; k < c->n_subs; k++) {
+				if (n == cap) {
+					srv_presence_row *bigger = realloc(rows, (cap = cap ? cap * 2 : 64) * sizeof(*rows));
+					if (bigger == NULL) {
+						complete = false;    /* out of memory: share nothing now */
+						break;
+					}
+					rows = bigger;
+				}
+				srv_presence_row *row = &rows[n++];
+				memcpy(row->channel, c->subs[k].channel->name, sizeof(row->channel));
+				memcpy(row->name, c->name, sizeof(row->name));
+				row->kind = kind;
+				row->since_ms = atomic_load(&c->online_since_ms);
+			}
+		}
+	}
+	pthread_rwlock_unlock(&r->table);
+	if (complete)
+		srv_presence_shared_put(p->shared, rows, n);
+	free(rows);
+}
+
 /* A change the sweep found, told after the locks. */
 typedef struct {
 	char name[SRV_NAME_MAX + 1];
@@ -127,6 +166,8 @@ srv_presence_sweep(const srv_presence *p)
 	for (size_t i = 0; i < n; i++)
 		announce(p, changes[i].name, &changes[i].channels, changes[i].online ? "join" : "leave");
 	free(changes);
+	if (p->shared != NULL)
+		share(p);
 }
 
 static int
@@ -135,7 +176,52 @@ by_name(const void *a, const void *b)
 	return strcmp(((const srv_presence_entry *)a)->name, ((const srv_presence_entry *)b)->name);
 }
 
-size_t
+/* The other nodes' rows of `channel` appended to all[*n] (grown); false
+ * when they cannot be read. */
+static bool
+add_others(const srv_presence *p, const char *channel, srv_presence_entry **all, size_t *n)
+{
+	srv_presence_row *rows;
+	long others = srv_presence_shared_others(p->shared, channel, &rows);
+	if (others < 0)
+		return false;
+	srv_presence_entry *bigger = realloc(*all, (*n + (size_t)others + 1) * sizeof(**all));
+	if (bigger == NULL) {
+		free(rows);
+		return false;
+	}
+	*all = bigger;
+	for (long i = 0; i < others; i++) {
+		srv_presence_entry *e = &(*all)[(*n)++];
+		memcpy(e->name, rows[i].name, sizeof(e->name));
+		e->kind = rows[i].kind;
+		e->since_ms = rows[i].since_ms;
+	}
+	free(rows);
+	return true;
+}
+
+/* Sorted entries, each name once: ws over sse over poll, the earliest since. */
+static size_t
+merge_names(srv_presence_entry *all, size_t n)
+{
+	qsort(all, n, sizeof(*all), by_name);
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		srv_presence_entry *last = kept > 0 ? &all[kept - 1] : NULL;
+		if (last == NULL || strcmp(last->name, all[i].name) != 0) {
+			all[kept++] = all[i];
+			continue;
+		}
+		if (all[i].kind == SRV_CLIENT_WS || (all[i].kind == SRV_CLIENT_SSE && last->kind == SRV_CLIENT_POLL))
+			last->kind = all[i].kind;
+		if (all[i].since_ms < last->since_ms)
+			last->since_ms = all[i].since_ms;
+	}
+	return kept;
+}
+
+long
 srv_presence_list(const srv_presence *p, const char *channel, srv_presence_entry *out,
                   size_t max)
 {
@@ -145,23 +231,24 @@ srv_presence_list(const srv_presence *p, const char *channel, srv_presence_entry
 	srv_presence_entry *all = NULL;
 	pthread_rwlock_rdlock(&r->table);
 	srv_channel *ch = srv_channel_find(r, channel);
-	if (ch != NULL && (all = malloc((ch->count > 0 ? ch->count : 1) * sizeof(*all))) != NULL) {
-		for (size_t i = 0; i < ch->count; i++) {
-			srv_client *c = ch->members[i];
-			srv_client_kind kind;
-			if (!online_now(p, c, now, &kind))
-				continue;
-			srv_presence_entry *e = &all[total++];
-			memcpy(e->name, c->name, sizeof(e->name));
-			e->kind = kind;
-			e->since_ms = atomic_load(&c->online_since_ms);
-		}
+	all = malloc(((ch != NULL ? ch->count : 0) + 1) * sizeof(*all));
+	for (size_t i = 0; all != NULL && ch != NULL && i < ch->count; i++) {
+		srv_client *c = ch->members[i];
+		srv_client_kind kind;
+		if (!online_now(p, c, now, &kind))
+			continue;
+		srv_presence_entry *e = &all[total++];
+		memcpy(e->name, c->name, sizeof(e->name));
+		e->kind = kind;
+		e->since_ms = atomic_load(&c->online_since_ms);
 	}
 	pthread_rwlock_unlock(&r->table);
-	if (all != NULL) {
-		qsort(all, total, sizeof(*all), by_name);
-		memcpy(out, all, (total < max ? total : max) * sizeof(*out));
+	if (all == NULL || (p->shared != NULL && !add_others(p, channel, &all, &total))) {
 		free(all);
+		return -1;
 	}
-	return total;
+	total = merge_names(all, total);
+	memcpy(out, all, (total < max ? total : max) * sizeof(*out));
+	free(all);
+	return (long)total;
 }

@@ -18,6 +18,7 @@
 #define PUSHQ_PRESENCE_H
 
 #include "server/room/bridge.h"
+#include "server/room/bridge_presence.h"
 #include "server/room/registry.h"
 
 #include <stdbool.h>
@@ -28,6 +29,7 @@
 typedef struct {
 	srv_registry *registry;
 	srv_bridge *bridge;          /* NULL without --redis */
+	srv_presence_shared *shared; /* with --redis: every node's part */
 	double poll_timeout;
 	bool events;                 /* --presence-events */
 } srv_presence;
@@ -39,7 +41,8 @@ void srv_presence_end(const srv_presence *p, srv_client *c, srv_client_kind kind
 
 /* Marks offline the clients that are no longer online (and publishes
  * their leave events), and online those that are (a missed join).
- * Called by the reaper once a second. */
+ * With --redis, shares this node's part (bridge_presence.h).  Called by
+ * the reaper once a second. */
 void srv_presence_sweep(const srv_presence *p);
 
 /* One client online in a channel. */
@@ -50,11 +53,13 @@ typedef struct {
 } srv_presence_entry;
 
 /*
- * The subscribers of `channel` online now, sorted by name: at most max of
- * them into out[].  Returns how many there are in all (maybe more than
- * max).
+ * The subscribers of `channel` online now, on every node, sorted by name,
+ * each name once (kind: ws, else sse, else poll; since: the earliest): at
+ * most max of them into out[].  Returns how many there are in all (maybe
+ * more than max), or -1 when the other nodes' parts cannot be read (Redis
+ * is unreachable).
  */
-size_t srv_presence_list(const srv_presence *p, const char *channel,
-                         srv_presence_entry *out, size_t max);
+long srv_presence_list(const srv_presence *p, const char *channel,
+                       srv_presence_entry *out, size_t max);
 
 #endif

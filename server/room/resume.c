@@ -131,21 +131,61 @@ take_all_held(srv_client *c, size_t *n_out)
 	return held;
 }
 
-/* Whether a tag was for c: one of its channels now, or its name.  Caller
- * holds r->table (c's channels). */
-static bool
-tag_for_client(uint64_t hash, bool direct, void *client)
+/* What a resume of client c from `since` counts as lost. */
+typedef struct {
+	srv_client *c;
+	uint64_t since;
+} lost_ctx;
+
+/* The id above which a target's lost messages are still to be counted:
+ * `since`, or the target's mark if a resume before counted further. */
+static uint64_t
+count_floor(uint64_t since, uint64_t mark)
 {
-	const srv_client *c = client;
-	return direct ? hash == c->name_hash : srv_client_in_channel(c, hash, NULL);
+	return mark > 0 && since < mark - 1 ? mark - 1 : since;
 }
 
-/* The same for a message. */
+/* c's subscription to the channel whose name's tag hash is `hash`, or NULL. */
+static srv_sub *
+sub_by_hash(srv_client *c, uint64_t hash)
+{
+	for (size_t i = 0; i < c->n_subs; i++)
+		if (SRV_TAG_HASH(c->subs[i].channel->hash) == hash)
+			return &c->subs[i];
+	return NULL;
+}
+
+/* Whether message `id` to (tag hash, direct) counts as lost for the client:
+ * it was for the client (one of its channels now, or its name) and above
+ * that target's floor.  Caller holds r->table (c's channels). */
+static bool
+lost_for_client(uint64_t id, uint64_t hash, bool direct, void *ctx)
+{
+	lost_ctx *lc = ctx;
+	if (direct)
+		return hash == SRV_TAG_HASH(lc->c->name_hash) &&
+		       id > count_floor(lc->since, lc->c->missed_counted_below);
+	srv_sub *sub = sub_by_hash(lc->c, hash);
+	return sub != NULL && id > count_floor(lc->since, sub->missed_counted_below);
+}
+
+/* Whether message m was for c: one of its channels now, or its name. */
 static bool
 msg_for_client(const srv_client *c, const srv_msg *m)
 {
 	return m->direct ? strcmp(m->target, c->name) == 0
 	                 : srv_client_in_channel(c, srv_name_hash(m->target), m->target);
+}
+
+/* Every target of c has been counted below `oldest` now. */
+static void
+raise_marks(srv_client *c, uint64_t oldest)
+{
+	if (oldest > c->missed_counted_below)
+		c->missed_counted_below = oldest;
+	for (size_t i = 0; i < c->n_subs; i++)
+		if (oldest > c->subs[i].missed_counted_below)
+			c->subs[i].missed_counted_below = oldest;
 }
 
 /*
@@ -211,23 +251,24 @@ srv_client_resume(srv_registry *r, srv_client *c, uint64_t since)
 		oldest = last + 1;     /* it holds nothing */
 	/* Ids below `oldest` that were for this client and are neither held
 	 * nor seen are lost: the history's tags say which they were.  Each is
-	 * counted once per client, even over several resumes. */
-	uint64_t count_from = since;
-	if (c->missed_counted_below > 0 && count_from < c->missed_counted_below - 1)
-		count_from = c->missed_counted_below - 1;
+	 * counted once per client and channel, even over several resumes (the
+	 * marks; only resumes write them, all under r->send). */
 	pthread_rwlock_rdlock(&r->table);
+	lost_ctx lost = { c, since };
 	uint64_t counted_after;
-	long missed = (long)srv_history_count_for(r->history, count_from, oldest, tag_for_client,
-	                                          c, &counted_after);
-	for (size_t i = 0; i < n_held; i++)
-		if (held[i]->id > counted_after && held[i]->id < oldest && msg_for_client(c, held[i]))
+	long missed = (long)srv_history_count_for(r->history, since, oldest, lost_for_client,
+	                                          &lost, &counted_after);
+	for (size_t i = 0; i < n_held; i++) {
+		srv_msg *m = held[i];
+		if (m->id > counted_after && m->id < oldest && msg_for_client(c, m) &&
+		    lost_for_client(m->id, SRV_TAG_HASH(srv_name_hash(m->target)), m->direct, &lost))
 			missed--;               /* held, so not lost */
+	}
 	size_t n = merge_backlog(c, since, held, n_held, from_history, n_history, backlog);
+	raise_marks(c, oldest);
 	pthread_rwlock_unlock(&r->table);
 	free(held);
 	free(from_history);
-	if (oldest > c->missed_counted_below)
-		c->missed_counted_below = oldest;
 
 	pthread_mutex_lock(&c->replay_lock);
 	c->replay = backlog;
