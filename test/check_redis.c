@@ -380,6 +380,114 @@ START_TEST(unreachable_at_start_is_not_fatal)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Channels, direct messages and presence across nodes                 */
+/* ------------------------------------------------------------------ */
+
+static void
+join_in(const tu_server *node, const char *name, const char *channels)
+{
+	char target[128];
+	snprintf(target, sizeof(target), "/ab_b1?name=%s&channels=%s", name, channels);
+	tu_response resp = tu_request(node->port, "GET", target, NULL);
+	ck_assert_int_eq(resp.status, 200);
+	tu_response_free(&resp);
+}
+
+START_TEST(direct_message_on_a_reaches_one_client_on_b)
+{
+	if (!have_redis())
+		return;
+	redis_proc r;
+	start_two_nodes(&r);
+	join(&node_b, "bob");
+	join(&node_b, "carol");
+	join(&node_a, "alice");
+	post(&node_a, "content=just+you&name=alice&to=bob", 200);
+	post(&node_a, "content=everyone", 200);
+	expect_get(&node_b, "bob", "\"msg\":\"just you\",\"id\":1,\"from\":\"alice\",\"to\":\"bob\",\"dropped\":0}");
+	/* Nobody else had it: their next (and first) message is the one after. */
+	expect_get(&node_b, "carol", "\"msg\":\"everyone\",\"id\":2,");
+	expect_get(&node_a, "alice", "\"msg\":\"everyone\",\"id\":2,");
+	expect_get(&node_b, "bob", "\"msg\":\"everyone\",\"id\":2,");
+	stop_all(&r);
+}
+END_TEST
+
+START_TEST(channel_message_reaches_its_subscribers_on_both_nodes)
+{
+	if (!have_redis())
+		return;
+	redis_proc r;
+	start_two_nodes(&r);
+	join_in(&node_a, "ann", "news");
+	join_in(&node_b, "ben", "news,room");
+	join_in(&node_b, "cid", "sport");
+	post(&node_b, "content=headline&channel=news", 200);
+	post(&node_a, "content=goal&channel=sport", 200);
+	expect_get(&node_a, "ann", "\"msg\":\"headline\",\"id\":1,\"from\":\"\",\"channel\":\"news\",");
+	expect_get(&node_b, "ben", "\"msg\":\"headline\",\"id\":1,\"from\":\"\",\"channel\":\"news\",");
+	expect_get(&node_b, "cid", "\"msg\":\"goal\",\"id\":2,\"from\":\"\",\"channel\":\"sport\",");
+	/* Neither news reader had the sport message. */
+	tu_response resp = tu_request(node_a.port, "GET", "/get_msg?name=ann&timeout=0", NULL);
+	ck_assert_str_eq(resp.body, "{\"status\":false,\"msg\":\"\"}");
+	tu_response_free(&resp);
+	resp = tu_request(node_b.port, "GET", "/get_msg?name=ben&timeout=0", NULL);
+	ck_assert_str_eq(resp.body, "{\"status\":false,\"msg\":\"\"}");
+	tu_response_free(&resp);
+	stop_all(&r);
+}
+END_TEST
+
+/* Whether node A's /presence?channel=room lists `name` (the arg). */
+typedef struct {
+	const char *name;
+	bool listed;
+} presence_probe;
+
+static bool
+a_lists(void *arg)
+{
+	presence_probe *p = arg;
+	json_t *j = tu_get_json(node_a.port, "/presence?channel=room");
+	bool found = false;
+	json_t *clients = json_object_get(j, "clients");
+	for (size_t i = 0; i < json_array_size(clients); i++)
+		found |= strcmp(tu_json_str(json_array_get(clients, i), "name"), p->name) == 0;
+	json_decref(j);
+	return found == p->listed;
+}
+
+START_TEST(presence_covers_both_nodes_and_a_dead_node_drops_out)
+{
+	if (!have_redis())
+		return;
+	redis_proc r;
+	start_two_nodes(&r);
+	join(&node_b, "bea");
+	/* A long poll held open on B: bea is online there. */
+	int fd = tu_connect(node_b.port);
+	const char *req = "GET /get_msg?name=bea&timeout=60 HTTP/1.1\r\nHost: t\r\n\r\n";
+	tu_send(fd, req, strlen(req));
+	presence_probe there = { "bea", true };
+	ck_assert_msg(tu_wait_until(a_lists, &there, tu_slack(5)), "A does not list B's client");
+	json_t *j = tu_get_json(node_a.port, "/presence?channel=room");
+	ck_assert_int_eq(tu_json_int(j, "count"), 1);
+	ck_assert_str_eq(tu_json_str(json_array_get(json_object_get(j, "clients"), 0), "kind"), "poll");
+	json_decref(j);
+	/* B dies without a word: within 10 s A no longer lists bea. */
+	double killed = tu_now();
+	kill(node_b.pid, SIGKILL);
+	waitpid(node_b.pid, NULL, 0);
+	close(fd);
+	presence_probe gone = { "bea", false };
+	ck_assert_msg(tu_wait_until(a_lists, &gone, tu_slack(12)), "a dead node's client stays listed");
+	ck_assert_msg(tu_now() - killed < tu_slack(10), "dropped out after %.1f s", tu_now() - killed);
+	ck_assert_int_eq(tu_server_stop(&node_a, 3.0), 0);
+	redis_remove(&r);
+}
+END_TEST
+
 Suite *
 redis_suite(void)
 {
@@ -392,6 +500,9 @@ redis_suite(void)
 	tcase_add_test(tc, outage_answers_503_and_recovers);
 	tcase_add_test(tc, nothing_written_before_a_restart_is_lost);
 	tcase_add_test(tc, unreachable_at_start_is_not_fatal);
+	tcase_add_test(tc, direct_message_on_a_reaches_one_client_on_b);
+	tcase_add_test(tc, channel_message_reaches_its_subscribers_on_both_nodes);
+	tcase_add_test(tc, presence_covers_both_nodes_and_a_dead_node_drops_out);
 	suite_add_tcase(s, tc);
 	return s;
 }
