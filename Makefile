@@ -141,11 +141,12 @@ check-layers:
 	@python3 test/check_layers.py
 
 # libFuzzer targets for everything in http/ (test/fuzz/): the request
-# parser, the WebSocket decoder with the UTF-8 validator, the decoders.
+# parser, the WebSocket decoder with the UTF-8 validator, the decoders,
+# the token verifier.
 # Each runs FUZZ_SECONDS from the seed corpus in the tree; what it learns
 # stays in build/fuzz/.  Needs clang and its fuzzer runtime.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS  = parser ws decode
+FUZZ_TARGETS  = parser ws decode jwt
 FUZZ_FLAGS    = $(STD) -g -O1 -I. -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -154,7 +155,7 @@ deps-fuzz:
 
 $(BUILD)/fuzz/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz_common.h $(wildcard http/*.c http/*.h) | deps-fuzz deps-server
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) $(CRYPTO_CFLAGS) $< $(wildcard http/*.c) $(CRYPTO_LIBS) -o $@
+	clang $(FUZZ_FLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS) $< $(wildcard http/*.c) $(CRYPTO_LIBS) $(JANSSON_LIBS) -o $@
 
 fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 	@for t in $(FUZZ_TARGETS); do \
