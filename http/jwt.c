@@ -142,9 +142,16 @@ signature_matches(const char *token, size_t signed_len, const char *sig, size_t 
                   const uint8_t *key, size_t key_len)
 {
 	unsigned char given[SIG_LEN + 3], want[EVP_MAX_MD_SIZE];
+	char canonical[48];
 	unsigned int want_len = 0;
 	if (sig_len != 43 || b64url_decode(sig, sig_len, given) != SIG_LEN)
 		return false;               /* 32 bytes are 43 base64url characters */
+	/* The last character carries 2 bits that decoding ignores: only the
+	 * one spelling of the signature is accepted, so a token cannot be
+	 * varied and still pass. */
+	if (b64url_encode(given, SIG_LEN, canonical, sizeof(canonical)) != 43 ||
+	    memcmp(canonical, sig, 43) != 0)
+		return false;
 	if (HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)token, signed_len,
 	         want, &want_len) == NULL || want_len != SIG_LEN)
 		return false;
