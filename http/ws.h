@@ -41,6 +41,7 @@ enum {
 	WS_CLOSE_UNSUPPORTED = 1003,
 	WS_CLOSE_NO_STATUS = 1005,     /* never sent: "the close had no code" */
 	WS_CLOSE_INVALID_DATA = 1007,
+	WS_CLOSE_POLICY = 1008,        /* a policy violation: an expired token */
 	WS_CLOSE_TOO_BIG = 1009,
 	WS_CLOSE_INTERNAL_ERROR = 1011
 };

@@ -5,6 +5,7 @@
  */
 #include "server/channels.h"
 #include "server/core/answer.h"
+#include "server/core/auth.h"
 #include "server/core/params.h"
 #include "server/room/channel.h"
 #include "server/room/presence.h"
@@ -45,6 +46,12 @@ change_channel(srv_conn *c, const http_request *req, bool subscribe)
 		srv_answer_error(c, 400, SRV_BAD_CHANNEL);
 		return;
 	}
+	srv_who who;
+	srv_channel_list unused;
+	bool no_fallback;
+	if (!srv_auth_reader(c, req, name, NULL, &unused, &no_fallback, &who) ||
+	    (subscribe && !srv_auth_channel(c, &who, channel)))
+		return;
 	srv_registry *r = c->s->registry;
 	srv_client *client = srv_registry_find(r, name);
 	if (client == NULL) {
@@ -90,6 +97,9 @@ srv_view_presence(srv_conn *c, const http_request *req)
 		srv_answer_error(c, 400, SRV_BAD_CHANNEL);
 		return;
 	}
+	srv_who who;
+	if (!srv_auth_identify(c, req, &who) || !srv_auth_presence(c, &who, channel))
+		return;
 	srv_presence_entry *list = malloc(PRESENCE_LISTED_MAX * sizeof(*list));
 	if (list == NULL) {
 		srv_answer_error(c, 500, "out of memory");

@@ -7,7 +7,9 @@
  * cannot start, 2 for bad usage.
  */
 #include "http/ws.h"
+#include "http/jwt.h"
 #include "server/routes.h"
+#include "server/core/auth.h"
 #include "server/core/server.h"
 #include "server/lab/lab.h"
 #include "server/room/channel.h"
@@ -23,6 +25,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Where `make` built us from: the default --www is that tree's www/. */
@@ -46,6 +49,9 @@ static const char usage_text[] =
 	"      --max-channels-per-client N  channels one client may be in (default 16, at most 64)\n"
 	"      --max-channels N    distinct channels with a subscriber (default 10000)\n"
 	"      --presence-events   publish join/leave into a channel as its clients come and go\n"
+	"      --token-key FILE    require HS256 tokens signed with this secret (>= 32 bytes)\n"
+	"      --api-key FILE      the backend's key: publish anywhere, read /stats, /presence\n"
+	"      --allow-origin O    pages from origin O may call the server (repeatable); others 403\n"
 	"      --sse-heartbeat S   comment line on a quiet /events stream, seconds (default 15)\n"
 	"      --redis URL         share the room with other nodes: redis://HOST:PORT[/DB]\n"
 	"      --redis-key NAME    the room's Redis stream (default pushq:room)\n"
@@ -53,11 +59,15 @@ static const char usage_text[] =
 	"      --max-body BYTES    largest request body / WebSocket message (default 65536)\n"
 	"      --log LEVEL         error, warn, info or debug (default info)\n"
 	"  -h, --help              print this help and exit\n"
-	"      --version           print the version and exit\n";
+	"      --version           print the version and exit\n"
+	"\n"
+	"usage: pushq token --key FILE --sub NAME [--channels A,B] [--pub A,B] [--ttl S]\n"
+	"  prints a token for NAME signed with FILE's secret (--ttl: seconds, default 3600)\n";
 
 enum { OPT_WWW = 256, OPT_POLL_TIMEOUT, OPT_QUEUE_SIZE, OPT_CLIENT_TTL,
        OPT_MAX_CONNS, OPT_MAX_CLIENTS, OPT_HISTORY, OPT_SSE_HEARTBEAT, OPT_REDIS, OPT_REDIS_KEY, OPT_REDIS_HISTORY, OPT_MAX_BODY, OPT_LOG, OPT_VERSION,
-       OPT_MAX_CHANNELS_PER_CLIENT, OPT_MAX_CHANNELS, OPT_PRESENCE_EVENTS };
+       OPT_MAX_CHANNELS_PER_CLIENT, OPT_MAX_CHANNELS, OPT_PRESENCE_EVENTS,
+       OPT_TOKEN_KEY, OPT_API_KEY, OPT_ALLOW_ORIGIN };
 
 static const struct option long_options[] = {
 	{ "host", required_argument, NULL, 'H' },
@@ -77,6 +87,9 @@ static const struct option long_options[] = {
 	{ "max-channels-per-client", required_argument, NULL, OPT_MAX_CHANNELS_PER_CLIENT },
 	{ "max-channels", required_argument, NULL, OPT_MAX_CHANNELS },
 	{ "presence-events", no_argument, NULL, OPT_PRESENCE_EVENTS },
+	{ "token-key", required_argument, NULL, OPT_TOKEN_KEY },
+	{ "api-key", required_argument, NULL, OPT_API_KEY },
+	{ "allow-origin", required_argument, NULL, OPT_ALLOW_ORIGIN },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -118,6 +131,20 @@ parse_seconds(const char *option, const char *text, double min, double max)
 	if (errno != 0 || end == text || *end != '\0' || isnan(v) || v < min || v > max)
 		usage_error("%s wants seconds from %g to %g, not '%s'", option, min, max, text);
 	return v;
+}
+
+/* A key file for `option` into out[cap]: its length; bad usage (exit 2)
+ * when it cannot be read, or a token key shorter than 32 bytes. */
+static size_t
+read_key(const char *option, const char *path, unsigned char *out, size_t cap)
+{
+	char err[300];
+	long n = srv_auth_read_key(path, out, cap, err, sizeof(err));
+	if (n < 0)
+		usage_error("%s: %s", option, err);
+	if (strcmp(option, "--token-key") == 0 && n < 32)
+		usage_error("--token-key %s holds %ld bytes: an HS256 secret needs at least 32", path, n);
+	return (size_t)n;
 }
 
 static void
@@ -191,6 +218,25 @@ parse_options(int argc, char **argv, srv_config *cfg)
 			cfg->max_channels = parse_long("--max-channels", optarg, 1, 10000000);
 			break;
 		case OPT_PRESENCE_EVENTS: cfg->presence_events = true; break;
+		case OPT_TOKEN_KEY:
+			cfg->token_key_len = read_key("--token-key", optarg, cfg->token_key,
+			                              sizeof(cfg->token_key));
+			break;
+		case OPT_API_KEY:
+			cfg->api_key_len = read_key("--api-key", optarg, cfg->api_key, sizeof(cfg->api_key));
+			if (cfg->api_key_len == 0)
+				usage_error("--api-key %s is empty", optarg);
+			break;
+		case OPT_ALLOW_ORIGIN:
+			if (cfg->allow_origin_count == SRV_ORIGINS_MAX)
+				usage_error("--allow-origin: at most %d origins", SRV_ORIGINS_MAX);
+			if (optarg[0] == '\0' || strlen(optarg) >= sizeof(cfg->allow_origins[0]) ||
+			    strpbrk(optarg, "\r\n ,") != NULL)
+				usage_error("--allow-origin wants one origin like https://example.org, not '%s'",
+				            optarg);
+			snprintf(cfg->allow_origins[cfg->allow_origin_count++], sizeof(cfg->allow_origins[0]),
+			         "%s", optarg);
+			break;
 		case OPT_MAX_BODY:
 			cfg->max_body = (size_t)parse_long("--max-body", optarg, 1, 1L << 30);
 			break;
@@ -225,9 +271,79 @@ resolve_www(srv_config *cfg)
 	return true;
 }
 
+/* A comma-separated list of names into list; bad usage if malformed. */
+static void
+parse_list(const char *option, const char *text, jwt_list *list)
+{
+	list->n = 0;
+	for (const char *p = text;; p++) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (!srv_channel_name_valid(p, len) || list->n == JWT_LIST_MAX)
+			usage_error("%s wants channel names separated by commas, not '%s'", option, text);
+		memcpy(list->names[list->n], p, len);
+		list->names[list->n++][len] = '\0';
+		if (comma == NULL)
+			return;
+		p = comma;
+	}
+}
+
+/* pushq token --key FILE --sub NAME [--channels A,B] [--pub A] [--ttl S]:
+ * prints a token, for a teacher, a test or a quick start. */
+static int
+make_token(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "key", required_argument, NULL, 'k' }, { "sub", required_argument, NULL, 's' },
+		{ "channels", required_argument, NULL, 'c' }, { "pub", required_argument, NULL, 'p' },
+		{ "ttl", required_argument, NULL, 't' }, { NULL, 0, NULL, 0 },
+	};
+	static unsigned char key[1024];
+	size_t key_len = 0;
+	double ttl = 3600;
+	static jwt_claims claims;
+	opterr = 0;
+	optind = 1;
+	int opt;
+	while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		switch (opt) {
+		case 'k': key_len = read_key("--token-key", optarg, key, sizeof(key)); break;
+		case 's':
+			if (optarg[0] == '\0' || strlen(optarg) > JWT_NAME_MAX)
+				usage_error("token --sub wants a name of 1 to %d bytes", JWT_NAME_MAX);
+			snprintf(claims.sub, sizeof(claims.sub), "%s", optarg);
+			break;
+		case 'c': parse_list("--channels", optarg, &claims.channels); claims.has_channels = true; break;
+		case 'p': parse_list("--pub", optarg, &claims.pub); break;
+		case 't': ttl = parse_seconds("--ttl", optarg, 1, 315360000); break;
+		case ':': usage_error("%s needs a value", argv[optind - 1]);
+		default: usage_error("token: unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (key_len == 0 || claims.sub[0] == '\0')
+		usage_error("token needs --key FILE and --sub NAME");
+	if (!claims.has_channels) {                  /* the default, said out loud */
+		claims.has_channels = true;
+		claims.channels.n = 1;
+		snprintf(claims.channels.names[0], sizeof(claims.channels.names[0]), "%s",
+		         SRV_DEFAULT_CHANNEL);
+	}
+	claims.exp = (double)time(NULL) + ttl;
+	static char token[JWT_MAX_LEN];
+	if (!jwt_sign(&claims, key, key_len, token, sizeof(token))) {
+		fprintf(stderr, "pushq: cannot make the token\n");
+		return 1;
+	}
+	printf("%s\n", token);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "token") == 0)
+		return make_token(argc - 1, argv + 1);
 	srv_config cfg;
 	parse_options(argc, argv, &cfg);
 	if (!resolve_www(&cfg))

@@ -12,6 +12,7 @@
 #include "server/channels.h"
 #include "server/stats.h"
 #include "server/views.h"
+#include "server/core/auth.h"
 #include "server/core/static.h"
 #include "server/lab/lab_http.h"
 #include "server/push/longpoll.h"
@@ -51,5 +52,6 @@ srv_route_find(const char *path, size_t len)
 void
 srv_route_request(srv_conn *c, const http_request *req)
 {
-	srv_route_run(srv_route_find(req->path, req->path_len), c, req);
+	if (srv_auth_origin(c, req))          /* --allow-origin: 403, or a preflight */
+		srv_route_run(srv_route_find(req->path, req->path_len), c, req);
 }

@@ -6,8 +6,10 @@
  */
 #include "server/stats.h"
 #include "server/core/answer.h"
+#include "server/core/auth.h"
 #include "server/core/params.h"
 #include "server/lab/lab.h"
+#include "server/room/channel.h"
 #include "server/common/clock.h"
 
 #include <stdio.h>
@@ -81,6 +83,9 @@ srv_view_stats(srv_conn *c, const http_request *req)
 	srv *s = c->s;
 	char name[SRV_NAME_MAX + 1];
 	int only = srv_query_name(req, name);
+	srv_who who;
+	if (!srv_auth_identify(c, req, &who) || !srv_auth_backend(c, &who))
+		return;
 	if (only < 0) {
 		srv_answer_no_message(c, 400, "bad name");
 		return;
@@ -93,13 +98,14 @@ srv_view_stats(srv_conn *c, const http_request *req)
 	                "\"threads\":%ld,\"messages\":{\"sent\":%llu,\"delivered\":%llu,"
 	                "\"dropped\":%llu,\"missed\":%llu,\"last_id\":%llu},"
 	                "\"history\":{\"held\":%zu,\"max\":%ld},\"queue_size\":%ld,"
-	                "\"poll_timeout\":%g,\"client_count\":%zu,\"clients\":[",
+	                "\"poll_timeout\":%g,\"client_count\":%zu,\"channel_count\":%zu,\"clients\":[",
 	                srv_monotonic() - s->started, srv_open_conns(s),
 	                (unsigned long long)atomic_load(&s->total_conns), thread_count(),
 	                (unsigned long long)counts.sent, (unsigned long long)counts.delivered,
 	                (unsigned long long)counts.dropped, (unsigned long long)counts.missed,
 	                (unsigned long long)counts.last_id, counts.history, s->cfg.history,
-	                s->cfg.queue_size, s->cfg.poll_timeout, counts.clients);
+	                s->cfg.queue_size, s->cfg.poll_timeout, counts.clients,
+	                srv_registry_channel_count(s->registry));
 	clients_json clients = { &json, true };
 	srv_registry_visit(s->registry, only > 0 ? name : NULL, append_client, &clients);
 	size_t lab_queues;

@@ -5,6 +5,7 @@
 #include "server/views.h"
 #include "server/core/answer.h"
 #include "server/core/params.h"
+#include "server/core/reader.h"
 #include "server/core/static.h"
 #include "server/room/send.h"
 #include "http/ws.h"
@@ -53,20 +54,10 @@ srv_view_ab_b1(srv_conn *c, const http_request *req)
 		redirect_to_new_name(c);
 		return;
 	}
-	srv_channel_list channels;
-	const char *bad;
-	int has_channels = srv_query_channels(req, c->s->cfg.max_channels_per_client, &channels, &bad);
-	if (has_channels < 0) {
-		srv_answer_error(c, 400, bad);
+	srv_who who;
+	srv_client *client = srv_reader_join(c, req, name, SRV_CLIENT_POLL, &who);
+	if (client == NULL)
 		return;
-	}
-	srv_join_rc why;
-	srv_client *client = srv_registry_join_in(c->s->registry, name, SRV_CLIENT_POLL,
-	                                          has_channels > 0 ? &channels : NULL, &why);
-	if (client == NULL) {
-		srv_answer_join_failed(c, why);
-		return;
-	}
 	srv_client_release(c->s->registry, client);
 	srv_serve_file(c, "ab_b1.html");
 }
@@ -143,11 +134,15 @@ srv_view_send_msg(srv_conn *c, const http_request *req)
 	} else if (len <= 0) {
 		srv_answer_text(c, 400, "missing content\n");
 	} else if (send_target(c, req, names, &to)) {
-		srv_sent sent;
-		srv_send_rc rc = srv_send_message(c->s->registry, c->s->bridge, &to,
-		                                  from_found > 0 ? from : "", content, (size_t)len,
-		                                  NULL, &sent);
-		answer_sent(c, rc, &sent);
+		srv_who who;
+		const char *sender;
+		if (srv_auth_identify(c, req, &who) &&
+		    srv_auth_publish(c, &who, &to, from_found > 0 ? from : "", &sender)) {
+			srv_sent sent;
+			srv_send_rc rc = srv_send_message(c->s->registry, c->s->bridge, &to, sender,
+			                                  content, (size_t)len, NULL, &sent);
+			answer_sent(c, rc, &sent);
+		}
 	}
 	free(content);
 }

@@ -130,7 +130,7 @@ srv_client_next(srv_registry *r, srv_client *c, double timeout_s,
 	queue_rc rc = srv_client_take(r, c, timeout_s, cancel, &d->msg, &d->gap);   ⟦held⟧` },
       { title: 'www/ab_b1.js — pollForever', code: `  for (;;) {
     …
-      const res = await fetch('/get_msg?name=' + encodeURIComponent(name) + since);   ⟦held⟧
+      const res = await fetch('/get_msg?name=' + encodeURIComponent(name) + since + channels);   ⟦held⟧
       …
       const data = await res.json();
       …
@@ -177,12 +177,15 @@ srv_client_next(srv_registry *r, srv_client *c, double timeout_s,
 	memcpy(d->mask, h + at, 4);
 	…
 		dst[i] = data[i] ^ d->mask[(d->payload_pos + i) & 3];   ⟦frame⟧` },
-      { title: 'www/ws.js — connect, and the send form', code: `  socket = new WebSocket(scheme + location.host + '/ws?name=' + encodeURIComponent(name) + since);   ⟦open⟧
+      { title: 'www/ws.js — connect, and the send form', code: `  return '/ws?name=' + encodeURIComponent(name) + pushq.channelsParam(picker.list);
+  …
+  socket = new WebSocket(scheme + location.host + wsPath() + since);   ⟦open⟧
   …
   socket.addEventListener('message', (event) => {
     const data = JSON.parse(event.data);    // the same JSON as /get_msg   ⟦frame⟧
     …
-  socket.send(box.value);                  // one text frame   ⟦send⟧` },
+  const target = picker.target();          // { channel } or { to }
+  socket.send(JSON.stringify({ msg: box.value, ...target }));   // one text frame   ⟦send⟧` },
     ],
   },
 
@@ -195,14 +198,14 @@ srv_client_next(srv_registry *r, srv_client *c, double timeout_s,
 # down it as an event.` },
     ],
     ours: [
-      { title: 'server/push/sse.c — serve_stream', code: `	srv_client *client = srv_registry_join_in(s->registry, name, SRV_CLIENT_SSE, channels, &why);
+      { title: 'server/push/sse.c — serve_stream', code: `	srv_client *client = srv_reader_join(c, req, name, SRV_CLIENT_SSE, &who);
 	…
 	long missed = since != NULL ? srv_client_resume(s->registry, client, *since) : 0;   ⟦resume⟧
 	…
 	if (start_stream(c, name, missed)) {   ⟦open⟧
 		const atomic_bool *hung_up = srv_watch_park(s->watch, c->fd, client);
 		srv_presence_begin(&s->presence, client, SRV_CLIENT_SSE);
-		stream(c, client, hung_up);   ⟦event⟧` },
+		stream(c, client, hung_up, srv_auth_expires(&who));   ⟦event⟧` },
       { title: 'www/sse.js — the EventSource', code: `// EventSource does the whole protocol: it sends GET /events, parses the
 // stream, and on a cut waits \`retry\` ms and reconnects with Last-Event-ID.   ⟦resume⟧
 const source = new EventSource('/events?name=' + encodeURIComponent(name));   ⟦open⟧
@@ -255,6 +258,42 @@ function delayOf(msg) {
 	…
 	out->high_water = q->high_water;
 	pthread_mutex_unlock(&q->mutex);` },
+    ],
+  },
+
+  channels: {
+    tutorial: [
+      { title: 'views.py — send_msg: into every queue', code: `def send_msg(request):
+    if request.method == 'POST':    # the tutorial: 'post'
+        content = request.POST.get('content')
+        for q in q_dict.values():   # every queue   ⟦all⟧
+            q.put(content)
+        return HttpResponse('ok')` },
+      { title: 'to one name: the one-line change', code: `        q_dict[name].put(content)   # one queue   ⟦direct⟧` },
+      { title: 'to a channel: the same loop, over fewer queues', code: `        # members = {'maths': ['ana', 'cai'], ...}
+        for name in members[channel]:   ⟦channel⟧
+            q_dict[name].put(content)   ⟦channel⟧` },
+    ],
+    ours: [
+      { title: 'server/room/broadcast.c — receivers_of', code: `	if (to->direct) {
+		*one = srv_table_find(r, to->name);   ⟦direct⟧
+		if (*one == NULL)
+			return false;
+		*list = one;
+		*n = 1;
+	} else {
+		srv_channel *ch = srv_channel_find(r, to->name);   ⟦channel⟧
+		if (ch != NULL) {
+			*list = ch->members;
+			*n = ch->count;
+		}
+	}` },
+      { title: 'server/room/broadcast.c — put_as', code: `	if (!receivers_of(r, to, &members, &n, &one) && !known_id) {
+	…
+	for (size_t i = 0; i < n; i++)
+		put_into(r, members[i], m, p);   ⟦put⟧` },
+      { title: 'www/channels.js — publish', code: `  const res = await fetch('/send_msg', { method: 'POST', body });   ⟦post⟧
+  const answer = await res.json();          // {"status":true,"id":N,"receivers":K}` },
     ],
   },
 };

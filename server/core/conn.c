@@ -99,6 +99,12 @@ srv_respond_head(srv_conn *c, int status, const char *content_type,
 {
 	if (atomic_load(&c->s->stopping))
 		c->keep_alive = false;
+	char cors[640];
+	if (c->cors_origin != NULL) {    /* an allowed origin: say so (never "*") */
+		snprintf(cors, sizeof(cors), "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n%s",
+		         c->cors_origin, extra != NULL ? extra : "");
+		extra = cors;
+	}
 	http_response_head(&c->out, status, date_now(c), content_type, len,
 	                   c->keep_alive, extra);
 }
@@ -211,6 +217,7 @@ answer_buffered(srv_conn *c)
 		const http_request *req = http_parser_request(c->parser);
 		c->head_only = req->method == HTTP_HEAD;
 		c->keep_alive = req->keep_alive;
+		c->cors_origin = NULL;
 		c->s->route(c, req);
 		if (c->taken_over)
 			return false;        /* a session ran (and freed the parser) */

@@ -61,6 +61,8 @@
 #define SRV_THREAD_STACK (128 * 1024)
 #endif
 
+#define SRV_ORIGINS_MAX 16
+
 typedef struct {
 	char host[INET6_ADDRSTRLEN];
 	int port;
@@ -79,6 +81,13 @@ typedef struct {
 	long max_channels_per_client; /* --max-channels-per-client */
 	long max_channels;            /* --max-channels: distinct, with a subscriber */
 	bool presence_events;         /* --presence-events: join/leave as messages */
+	/* Tokens and origins (auth.h); lengths 0: not set. */
+	unsigned char token_key[1024];  /* --token-key FILE: the HS256 secret */
+	size_t token_key_len;
+	unsigned char api_key[1024];    /* --api-key FILE: the backend's key */
+	size_t api_key_len;
+	char allow_origins[SRV_ORIGINS_MAX][256];   /* --allow-origin, repeatable */
+	int allow_origin_count;
 } srv_config;
 
 struct srv_conn;                        /* conn.h: one connection */

@@ -15,6 +15,7 @@
 #include "server/push/longpoll.h"
 #include "server/core/answer.h"
 #include "server/core/params.h"
+#include "server/core/reader.h"
 #include "server/room/delivery.h"
 #include "server/room/resume.h"
 
@@ -92,29 +93,14 @@ take_and_answer(srv_conn *c, srv_client *client, double timeout)
  * client that was forgotten (or never was): it is registered again, and its
  * backlog comes from the history.  Without since, an unknown name is 404. */
 static srv_client *
-get_msg_client(srv_conn *c, const char *name, const uint64_t *since,
-               const srv_channel_list *channels)
+get_msg_client(srv_conn *c, const http_request *req, const char *name, const uint64_t *since)
 {
-	srv_registry *r = c->s->registry;
-	if (since == NULL) {
-		srv_client *client = srv_registry_find(r, name);
-		srv_sub_rc rc = SRV_SUB_OK;
-		if (client == NULL)
-			srv_answer_no_message(c, 404, "unknown client");
-		else if (channels != NULL && (rc = srv_client_set_channels(r, client, channels)) != SRV_SUB_OK)
-			srv_answer_sub_failed(c, rc);
-		if (rc != SRV_SUB_OK) {
-			srv_client_release(r, client);
-			client = NULL;
-		}
-		return client;
-	}
-	srv_join_rc why;
-	srv_client *client = srv_registry_join_in(r, name, SRV_CLIENT_POLL, channels, &why);
-	if (client == NULL)
-		srv_answer_join_failed(c, why);
-	else
-		srv_client_resume(r, client, *since);
+	srv_who who;
+	if (since == NULL)
+		return srv_reader_find(c, req, name, &who);
+	srv_client *client = srv_reader_join(c, req, name, SRV_CLIENT_POLL, &who);
+	if (client != NULL)
+		srv_client_resume(c->s->registry, client, *since);
 	return client;
 }
 
@@ -127,22 +113,14 @@ srv_view_get_msg(srv_conn *c, const http_request *req)
 	int has_timeout = query_timeout(req, &timeout);
 	int has_since = srv_query_since(req, &since);
 	int found = srv_query_name(req, name);
-	srv_channel_list channels;
-	const char *bad;
-	int has_channels = srv_query_channels(req, c->s->cfg.max_channels_per_client, &channels, &bad);
 	if (found <= 0 || has_timeout < 0 || has_since < 0) {
 		srv_answer_no_message(c, 400, found <= 0 ? "missing or bad name"
 		                            : has_timeout < 0 ? "bad timeout" : "bad since");
 		return;
 	}
-	if (has_channels < 0) {
-		srv_answer_error(c, 400, bad);
-		return;
-	}
 	if (timeout > c->s->cfg.poll_timeout)
 		timeout = c->s->cfg.poll_timeout;
-	srv_client *client = get_msg_client(c, name, has_since > 0 ? &since : NULL,
-	                                    has_channels > 0 ? &channels : NULL);
+	srv_client *client = get_msg_client(c, req, name, has_since > 0 ? &since : NULL);
 	if (client == NULL)
 		return;
 	/* Earlier pipelined answers go out before this thread blocks. */

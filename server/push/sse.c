@@ -13,6 +13,8 @@
  *     a client that hangs up frees the thread at once.
  *   - A comment line every --sse-heartbeat seconds (15 by default) keeps
  *     proxies from closing a quiet stream, and finds a dead peer.
+ *   - With tokens, the stream ends when its token does (a comment says so):
+ *     the browser reconnects with a new token and resumes, losing nothing.
  *   - SIGTERM shuts the queues down: the take returns at once and the stream
  *     ends.  A write never waits past the stop (srv_send_all, conn.h).
  *   - A client that reads nothing fills its socket, then its bounded queue:
@@ -26,6 +28,7 @@
 #include "server/push/sse.h"
 #include "server/core/answer.h"
 #include "server/core/params.h"
+#include "server/core/reader.h"
 #include "server/room/delivery.h"
 #include "server/room/resume.h"
 
@@ -69,15 +72,33 @@ send_event(srv_conn *c, srv_client *client, srv_delivery *d, http_buf *scratch)
 	return ok;
 }
 
+/* How long the next wait may be: the heartbeat, or less when the token
+ * ends sooner (expires: seconds since 1970, 0: never).  Negative: it has
+ * ended. */
+static double
+next_wait(const srv *s, double expires)
+{
+	if (expires == 0)
+		return s->cfg.sse_heartbeat;
+	double left = expires - srv_auth_now();
+	return left < s->cfg.sse_heartbeat ? left : s->cfg.sse_heartbeat;
+}
+
 static void
-stream(srv_conn *c, srv_client *client, const atomic_bool *hung_up)
+stream(srv_conn *c, srv_client *client, const atomic_bool *hung_up, double expires)
 {
 	srv *s = c->s;
 	http_buf event = { 0 };
 	for (;;) {
+		double wait = next_wait(s, expires);
+		if (wait <= 0) {           /* the token ended: the browser reconnects with a new one */
+			event.len = 0;
+			http_sse_comment_append(&event, "token expired");
+			srv_send_all(c->s, c->fd, event.data, event.len);
+			break;
+		}
 		srv_delivery d;
-		queue_rc rc = srv_client_next(s->registry, client, s->cfg.sse_heartbeat, hung_up,
-		                              SRV_WIRE_SSE, &d);
+		queue_rc rc = srv_client_next(s->registry, client, wait, hung_up, SRV_WIRE_SSE, &d);
 		if (rc == QUEUE_OK) {
 			if (!send_event(c, client, &d, &event))
 				break;
@@ -94,19 +115,13 @@ stream(srv_conn *c, srv_client *client, const atomic_bool *hung_up)
 }
 
 static void
-serve_stream(srv_conn *c, const char *name, const uint64_t *since,
-             const srv_channel_list *channels)
+serve_stream(srv_conn *c, const http_request *req, const char *name, const uint64_t *since)
 {
 	srv *s = c->s;
-	srv_join_rc why;
-	srv_client *client = srv_registry_join_in(s->registry, name, SRV_CLIENT_SSE, channels, &why);
-	if (client == NULL) {
-		if (why == SRV_JOIN_BAD_NAME)
-			srv_respond_status(c, 400, NULL);
-		else
-			srv_answer_join_failed(c, why);
+	srv_who who;
+	srv_client *client = srv_reader_join(c, req, name, SRV_CLIENT_SSE, &who);
+	if (client == NULL)
 		return;
-	}
 	long missed = since != NULL ? srv_client_resume(s->registry, client, *since) : 0;
 	if (!srv_conn_take_over(c)) {   /* the stream owns the connection now */
 		srv_client_release(s->registry, client);
@@ -115,7 +130,7 @@ serve_stream(srv_conn *c, const char *name, const uint64_t *since,
 	if (start_stream(c, name, missed)) {
 		const atomic_bool *hung_up = srv_watch_park(s->watch, c->fd, client);
 		srv_presence_begin(&s->presence, client, SRV_CLIENT_SSE);
-		stream(c, client, hung_up);
+		stream(c, client, hung_up, srv_auth_expires(&who));
 		srv_presence_end(&s->presence, client, SRV_CLIENT_SSE);
 		if (hung_up != NULL)
 			srv_watch_unpark(s->watch, c->fd);
@@ -137,15 +152,10 @@ srv_view_events(srv_conn *c, const http_request *req)
 	const char *last_event_id = http_header(req, "Last-Event-ID");
 	if (last_event_id != NULL && *last_event_id != '\0')
 		has_since = http_parse_event_id(last_event_id, &since) ? 1 : -1;
-	srv_channel_list channels;
-	const char *bad;
-	int has_channels = srv_query_channels(req, c->s->cfg.max_channels_per_client, &channels, &bad);
 	if (srv_query_name(req, name) <= 0)
 		srv_answer_text(c, 400, "/events needs ?name= (at most 64 bytes, valid %-escapes)\n");
 	else if (has_since < 0)
 		srv_answer_text(c, 400, "Last-Event-ID and ?since= must be a message id (decimal digits)\n");
-	else if (has_channels < 0)
-		srv_answer_error(c, 400, bad);
 	else
-		serve_stream(c, name, has_since > 0 ? &since : NULL, has_channels > 0 ? &channels : NULL);
+		serve_stream(c, req, name, has_since > 0 ? &since : NULL);
 }

@@ -40,6 +40,7 @@
 #include "server/push/ws_session.h"
 #include "server/core/answer.h"
 #include "server/core/params.h"
+#include "server/core/reader.h"
 #include "server/room/broadcast.h"
 #include "server/room/channel.h"
 #include "server/room/delivery.h"
@@ -60,6 +61,7 @@
 typedef struct {
 	ws_session ws;
 	srv_client *client;
+	srv_who who;                 /* its credentials: what it may publish to */
 	srv_pusher pusher;           /* how broadcasts reach us */
 	/* Under ws.write_lock: */
 	bool backlogged;             /* the writer thread drains the queue */
@@ -248,6 +250,10 @@ static bool
 publish(ws_chat *chat, const srv_target *to, const char *text, size_t len)
 {
 	ws_session *ws = &chat->ws;
+	int status;
+	const char *refusal = srv_auth_publish_refusal(&chat->who, to, &status);
+	if (refusal != NULL)
+		return send_error(ws, refusal);     /* tokens: not in its "pub" */
 	switch (srv_send_message(ws->s->registry, ws->s->bridge, to, srv_client_name(chat->client),
 	                         text, len, NULL, NULL)) {
 	case SRV_SENT:
@@ -374,24 +380,23 @@ static const ws_handler chat_handler = {
 /* ------------------------------------------------------------------ */
 
 static void
-serve_chat(srv_conn *c, const http_request *req, const char *name, const uint64_t *since,
-           const srv_channel_list *channels)
+serve_chat(srv_conn *c, const http_request *req, const char *name, const uint64_t *since)
 {
 	char accept[29];
 	if (!ws_upgrade_check(c, req, accept))
 		return;
 	ws_chat chat = { 0 };
 	srv_registry *r = c->s->registry;
-	srv_join_rc why = SRV_JOIN_NOMEM;
-	if (!ws_session_init(&chat.ws, c, &chat_handler) ||
-	    (chat.client = srv_registry_join_in(r, name, SRV_CLIENT_WS, channels, &why)) == NULL) {
-		if (why == SRV_JOIN_BAD_CHANNELS || why == SRV_JOIN_NO_CHANNEL_ROOM)
-			srv_answer_join_failed(c, why);
-		else
-			ws_refuse(c, why == SRV_JOIN_BAD_NAME ? 400 : 503);
+	if (!ws_session_init(&chat.ws, c, &chat_handler)) {
+		ws_refuse(c, 503);
+		return;
+	}
+	/* Refused before the 101 (channels, tokens): a plain HTTP answer. */
+	if ((chat.client = srv_reader_join(c, req, name, SRV_CLIENT_WS, &chat.who)) == NULL) {
 		ws_session_discard(&chat.ws);
 		return;
 	}
+	chat.ws.expires = srv_auth_expires(&chat.who);
 	if (since != NULL)
 		srv_client_resume(r, chat.client, *since);   /* before any frame */
 	ws_session_run(&chat.ws, accept);
@@ -403,19 +408,13 @@ srv_view_ws_chat(srv_conn *c, const http_request *req)
 {
 	char name[SRV_NAME_MAX + 1];
 	uint64_t since;
-	srv_channel_list channels;
-	const char *bad;
 	int has_since = srv_query_since(req, &since);
-	int has_channels = srv_query_channels(req, c->s->cfg.max_channels_per_client, &channels, &bad);
 	if (srv_query_name(req, name) <= 0)
 		srv_answer_text(c, 400, "the chat needs ?name= (at most 64 bytes, valid %-escapes)\n");
 	else if (has_since < 0)
 		srv_answer_text(c, 400, "?since= must be a message id (decimal digits)\n");
-	else if (has_channels < 0)
-		srv_answer_error(c, 400, bad);      /* refused in the handshake: no 101 */
 	else
-		serve_chat(c, req, name, has_since > 0 ? &since : NULL,
-		           has_channels > 0 ? &channels : NULL);
+		serve_chat(c, req, name, has_since > 0 ? &since : NULL);
 	/* libcrypto's per-thread state (for the handshake's SHA-1) goes now, not
 	 * at thread exit, so a server that stops as soon as the last connection
 	 * is counted out leaks nothing. */

@@ -16,6 +16,7 @@
  * reader's poll at once.  After a close frame is sent nothing else is.
  */
 #include "server/push/ws_session.h"
+#include "server/core/auth.h"
 #include "server/common/clock.h"
 
 #include <errno.h>
@@ -214,6 +215,15 @@ read_frames(ws_session *ws)
 		struct pollfd p[2] = { { .fd = c->fd, .events = POLLIN },
 		                       { .fd = ws->s->stop_fd, .events = POLLIN } };
 		double left = next_ping - srv_monotonic();
+		if (ws->expires > 0) {
+			double to_expiry = ws->expires - srv_auth_now();
+			if (to_expiry <= 0) {
+				ws_send_close(ws, WS_CLOSE_POLICY);   /* 1008: a new token, then resume */
+				return;
+			}
+			if (to_expiry < left)
+				left = to_expiry;
+		}
 		int ready = poll(p, 2, left > 0 ? (int)(left * 1000) + 1 : 0);
 		if (ready < 0 && errno != EINTR)
 			return;
@@ -221,6 +231,8 @@ read_frames(ws_session *ws)
 			ws_send_close(ws, WS_CLOSE_GOING_AWAY);
 			return;
 		}
+		if (ready == 0 && ws->expires > 0 && ws->expires <= srv_auth_now())
+			continue;              /* the token's end, not a ping's: see above */
 		if (ready == 0) {
 			if (atomic_load(&ws->awaiting_pong))
 				return;        /* no answer to our last ping: drop it */

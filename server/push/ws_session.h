@@ -50,6 +50,8 @@ struct ws_session {
 	bool broken;                 /* under write_lock: a send failed; the reader ends */
 	http_buf unsent;             /* under write_lock: the rest of a frame partly sent */
 	atomic_bool awaiting_pong;   /* we pinged; nothing heard since */
+	double expires;              /* its token ends then (seconds since 1970; 0:
+	                                never): the session closes with 1008 */
 };
 
 /*

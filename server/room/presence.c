@@ -52,7 +52,8 @@ static bool
 turn(srv_client *c, bool online)
 {
 	bool was = !online;
-	if (!atomic_compare_exchange_strong(&c->online, &was, online))
+	if (atomic_load(&c->online) == online ||          /* the usual case: no write */
+	    !atomic_compare_exchange_strong(&c->online, &was, online))
 		return false;
 	if (online)
 		atomic_store(&c->online_since_ms, srv_wall_clock_ms());

@@ -242,6 +242,14 @@ srv_client *
 srv_registry_join_in(srv_registry *r, const char *name, srv_client_kind kind,
                      const srv_channel_list *channels, srv_join_rc *why)
 {
+	return srv_registry_join_full(r, name, kind, channels, NULL, why);
+}
+
+srv_client *
+srv_registry_join_full(srv_registry *r, const char *name, srv_client_kind kind,
+                       const srv_channel_list *channels, const srv_channel_list *new_channels,
+                       srv_join_rc *why)
+{
 	srv_join_rc ignored;
 	if (why == NULL)
 		why = &ignored;
@@ -256,7 +264,7 @@ srv_registry_join_in(srv_registry *r, const char *name, srv_client_kind kind,
 	if (r->shut_down)
 		*why = SRV_JOIN_STOPPING;
 	else if ((c = srv_table_find(r, name)) == NULL)
-		c = table_add(r, name, kind, channels, why);
+		c = table_add(r, name, kind, channels != NULL ? channels : new_channels, why);
 	else if (channels != NULL) {
 		srv_sub_rc rc = srv_client_set_channels_locked(r, c, channels);
 		if (rc != SRV_SUB_OK) {

@@ -67,6 +67,13 @@ struct srv_channel_list_s;
 srv_client *srv_registry_join_in(srv_registry *r, const char *name, srv_client_kind kind,
                                  const struct srv_channel_list_s *channels, srv_join_rc *why);
 
+/* The same; a new client gets `new_channels` when `channels` is NULL
+ * (NULL too: the default channel). */
+srv_client *srv_registry_join_full(srv_registry *r, const char *name, srv_client_kind kind,
+                                   const struct srv_channel_list_s *channels,
+                                   const struct srv_channel_list_s *new_channels,
+                                   srv_join_rc *why);
+
 /* A reference to client `name`, or NULL if there is none. */
 srv_client *srv_registry_find(srv_registry *r, const char *name);
 
