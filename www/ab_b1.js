@@ -4,6 +4,7 @@
 const name = pushq.pageName('guest');
 pushq.nameField(name);
 pushq.showCode('long');
+const picker = pushq.channelPicker(name);
 const list = document.getElementById('content');
 const statusLine = document.getElementById('status');
 const counts = { requests: 0, messages: 0, dropped: 0, missed: 0 };
@@ -35,7 +36,7 @@ function count(what, by = 1) {
 
 document.getElementById('send-form').addEventListener('submit', (event) => {
   event.preventDefault();
-  pushq.sendFromForm(document.getElementById('d2'), name);
+  pushq.sendFromForm(document.getElementById('d2'), name, picker.target());
 });
 
 // While a request is held, the status counts down to the server's timeout,
@@ -54,8 +55,10 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // error, or when the server has forgotten us (it restarted), we *resume*:
 // ?since=<the last id we saw> asks for every message after it, from our queue
 // or the server's history, and "missed" says how many are gone for good.
+// The first request says channels=: this page's list becomes the client's
+// (later joins and leaves are POST /subscribe and /unsubscribe).
 async function pollForever() {
-  let backoff = 500, lastId = 0, resume = false;
+  let backoff = 500, lastId = 0, resume = false, first = true;
   for (;;) {
     const bar = timeline.start('GET /get_msg');
     try {
@@ -64,13 +67,15 @@ async function pollForever() {
       held = performance.now();
       pushq.runLine('held');
       const since = resume && lastId ? '&since=' + lastId : '';
-      const res = await fetch('/get_msg?name=' + encodeURIComponent(name) + since);
+      const channels = first ? pushq.channelsParam(picker.list) : '';
+      const res = await fetch('/get_msg?name=' + encodeURIComponent(name) + since + channels);
+      first = false;
       const waited = ((performance.now() - held) / 1000).toFixed(1);
       held = null;
       if (res.status === 404) {
         bar.end('error');
         setStatus('long.rejoin', {}, 'warn');
-        await pushq.register(name);
+        await pushq.register(name, picker.list);
         resume = true;
         continue;
       }

@@ -6,7 +6,7 @@
 const PAGES = [
   ['/', 'nav.home'], ['/lab.html', 'nav.lab'], ['/ab_dy', 'nav.ajax'], ['/polling.html', 'nav.short'],
   ['/ab_b1', 'nav.long'], ['/ws.html', 'nav.ws'], ['/sse.html', 'nav.sse'], ['/compare.html', 'nav.compare'],
-  ['/queues.html', 'nav.queues'],
+  ['/queues.html', 'nav.queues'], ['/channels.html', 'nav.channels'],
 ];
 
 function buildHeader() {

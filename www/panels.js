@@ -40,9 +40,10 @@ function showCode(page) {
   pushq.translatePage();
 }
 
-// Highlights the lines marked `key` (and only those) in #code.
-function runLine(key) {
-  for (const line of document.querySelectorAll('#code .line')) line.classList.toggle('run', line.dataset.key === key);
+// Highlights the lines marked `key` (or any of several keys), and only
+// those, in #code.
+function runLine(...keys) {
+  for (const line of document.querySelectorAll('#code .line')) line.classList.toggle('run', keys.includes(line.dataset.key));
 }
 
 window.pushq = Object.assign(window.pushq || {}, { showCode, runLine });

@@ -1,9 +1,14 @@
 // sse.js — the Server-Sent Events chat (sse.html): one EventSource on
 // /events, the raw stream as it arrives, and each reconnect with what it replayed.
+// The stream's URL has no channels=: the browser reconnects with that same
+// URL by itself, and a list in it would undo every join and leave since.
+// The client's channels live on the server (POST /subscribe, /unsubscribe);
+// each time the stream opens, the picker makes them this page's list.
 'use strict';
 const name = pushq.pageName('sse');
 pushq.nameField(name);
 pushq.showCode('sse');
+const picker = pushq.channelPicker(name);
 pushq.checkNameInUse(name);
 const list = document.getElementById('content');
 const raw = document.getElementById('raw');
@@ -40,6 +45,7 @@ pushq.runLine('open');
 source.addEventListener('open', async () => {
   setState('sse.state.open', 'ok');
   pushq.runLine(opens === 0 ? 'event' : 'resume');
+  picker.sync();                                 // a new client starts in room only
   if (++opens === 1) return;                     // the first connection
   document.querySelector('#reconnects .hint')?.remove();
   replayItem = document.createElement('li');
@@ -91,5 +97,5 @@ source.addEventListener('error', () => {
 
 document.getElementById('send-form').addEventListener('submit', (event) => {
   event.preventDefault();
-  pushq.sendFromForm(document.getElementById('d2'), name);
+  pushq.sendFromForm(document.getElementById('d2'), name, picker.target());
 });

@@ -1,9 +1,12 @@
 // ws.js — the WebSocket chat (ws.html): one connection to /ws that sends
-// and receives the messages, and reconnects when it drops.
+// and receives the messages, and reconnects when it drops. It connects with
+// channels= (the picker's list); a message goes up as one JSON text frame,
+// {"msg":..,"channel":..} or {"msg":..,"to":..}.
 'use strict';
 const name = pushq.pageName('ws');
 pushq.nameField(name);
 pushq.showCode('ws');
+const picker = pushq.channelPicker(name);
 const list = document.getElementById('content');
 let socket = null, messages = 0, dropped = 0, missed = 0, lastId = 0;
 let stateKey = 'ws.state.connecting', stateVars = {}, stateClass = 'warn';
@@ -18,11 +21,15 @@ document.addEventListener('pushq:lang', () => setState(stateKey, stateVars, stat
 
 // One connection; if it drops, reconnect after 0.5 s, 1 s, 2 s ... 8 s, and
 // resume: ?since=<the last id we saw> brings every message sent meanwhile.
+// channels= is the picker's list now, so a reconnect keeps what was joined.
+function wsPath() {
+  return '/ws?name=' + encodeURIComponent(name) + pushq.channelsParam(picker.list);
+}
 function connect(backoff = 500) {
   setState('ws.state.connecting', {}, 'warn');
   const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
   const since = lastId ? '&since=' + lastId : '';
-  socket = new WebSocket(scheme + location.host + '/ws?name=' + encodeURIComponent(name) + since);
+  socket = new WebSocket(scheme + location.host + wsPath() + since);
   pushq.runLine('open');
   socket.addEventListener('open', () => {
     backoff = 500;
@@ -31,6 +38,10 @@ function connect(backoff = 500) {
   });
   socket.addEventListener('message', (event) => {
     const data = JSON.parse(event.data);    // the same JSON as /get_msg
+    if (data.status === false) {            // our frame was refused: {"status":false,"error":..}
+      pushq.setNote(document.getElementById('send-note'), 'send.refused.ws', { text: data.error });
+      return;
+    }
     pushq.runLine('frame');
     list.querySelector('.hint')?.remove();
     pushq.showMessage(list, data);
@@ -54,9 +65,11 @@ document.getElementById('send-form').addEventListener('submit', (event) => {
     pushq.setNote(note, 'send.ws.down');
     return;
   }
-  socket.send(box.value);                  // one text frame
+  const target = picker.target();          // { channel } or { to }
+  socket.send(JSON.stringify({ msg: box.value, ...target }));   // one text frame
   pushq.runLine('send');
   pushq.setNote(note, null);
+  pushq.showSent(null, target);
   box.value = '';
 });
 

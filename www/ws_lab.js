@@ -38,9 +38,9 @@ async function handshakeLab(key) {
   match.dataset.i18n = server === accept ? 'lab.match' : 'lab.nomatch';
   match.textContent = pushq.t(match.dataset.i18n);
   match.className = 'status ' + (server === accept ? 'ok' : 'bad');
-  // The upgrade the chat sends: `name` is the page's chat name, from ws.js.
+  // The upgrade the chat sends: wsPath() is the chat's, from ws.js.
   document.getElementById('upgrade-request').textContent =
-    'GET /ws?name=' + encodeURIComponent(name) + ' HTTP/1.1\nHost: ' + location.host +
+    'GET ' + wsPath() + ' HTTP/1.1\nHost: ' + location.host +
     '\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Key: ' + key + '\nSec-WebSocket-Version: 13\n';
   document.getElementById('upgrade-response').textContent = res.ok
     ? 'HTTP/1.1 101 Switching Protocols\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Accept: ' + server + '\n'

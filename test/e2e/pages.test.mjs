@@ -42,7 +42,7 @@ function stopServer(s) {
 }
 
 // ----------------------------------------------------------------- browser
-const PHONE = { width: 390, height: 844 }, DESKTOP = { width: 1100, height: 900 };
+const PHONE = { width: 390, height: 844 }, DESKTOP = { width: 1100, height: 900 }, WIDE = { width: 1280, height: 900 };
 
 // A page in a fresh browser profile. Its console errors are kept in
 // page.consoleErrors (a test that stops the server expects some).
@@ -77,12 +77,24 @@ async function waitForMessage(page, text) {
   await page.locator('#content li .text', { hasText: text }).first().waitFor({ timeout: WAIT });
 }
 
-async function postMessage(content, from = 'node') {
+// POST /send_msg; `target` may add channel= or to=. Returns the answer.
+async function postMessage(content, from = 'node', target = {}) {
   const res = await fetch(server.base + '/send_msg', {
-    method: 'POST', body: new URLSearchParams({ content, name: from }),
+    method: 'POST', body: new URLSearchParams({ content, name: from, ...target }),
   });
   assert.equal(res.status, 200);
+  return res.json();
 }
+
+// The elements of <main> that stick out of the box they are in (a box that
+// scrolls its content is allowed to hold wider content).
+const overflowing = (page) => page.evaluate(() => [...document.querySelectorAll('main *')].filter((el) => {
+  const parent = el.parentElement;
+  if (getComputedStyle(parent).overflowX !== 'visible') return false;
+  const r = el.getBoundingClientRect(), box = parent.getBoundingClientRect();
+  return r.width > 0 && (r.right > box.right + 1 || r.left < box.left - 1);
+}).map((el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className ? '.' + el.className : '') +
+  ' "' + el.textContent.slice(0, 40) + '"'));
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
@@ -485,7 +497,7 @@ test('the WebSocket lab: key presets, long payloads, server frames', async () =>
 test('every page: both languages, desktop and phone, no overflow, no console error', async () => {
   const pages = { '/': 'index', '/lab.html': 'lab', '/ab_dy': 'ab_dy', '/polling.html?name=lang': 'polling',
     '/ab_b1?name=lang': 'ab_b1', '/ws.html?name=lang': 'ws', '/sse.html?name=lang': 'sse',
-    '/compare.html': 'compare', '/queues.html': 'queues' };
+    '/compare.html': 'compare', '/queues.html': 'queues', '/channels.html?name=lang-tab': 'channels' };
   // Long messages must wrap, not widen the page.
   await postMessage('a-very-long-word-'.repeat(30) + ' and ' + '很长的消息'.repeat(40), 'someone-with-a-rather-long-name-indeed');
   for (const [viewport, tag] of [[DESKTOP, 'desktop'], [PHONE, 'phone']]) {
@@ -538,6 +550,218 @@ test('a closed tab stops waiting at once; the queues page explains the rest', as
   assert.match(await queues.textContent('tr[data-name="closer"]'), /idle \d+ s/);
   assert.match(await queues.textContent('main'), /--client-ttl/);
   await queues.context().close();
+});
+
+// ------------------------------------------------ channels and presence
+test('the channels page: each publish reaches exactly its receivers, both languages, desktop and phone', async () => {
+  for (const [lang, viewport, tag] of [['en', WIDE, 'desktop'], ['zh', WIDE, 'desktop'], ['en', PHONE, 'phone'], ['zh', PHONE, 'phone']]) {
+    const page = await newPage(lang, viewport);
+    const me = `demo-${lang}-${tag}`;
+    await page.goto(server.base + `/channels.html?name=${me}&channel=${me}`);
+    const cards = page.locator('#demo-clients > section');
+    assert.equal(await cards.count(), 3);
+    for (let i = 0; i < 3; i++) await cards.nth(i).locator('.status.ok').waitFor({ timeout: WAIT });
+    await page.locator('#state.ok').waitFor({ timeout: WAIT });
+    const [ana, ben, cai] = await cards.evaluateAll((els) => els.map((el) => el.dataset.name));
+    const card = (name) => page.locator(`#demo-clients > section[data-name="${name}"]`);
+    const result = page.locator('#demo-result');
+
+    // To a channel: the queues of its members, and no other.
+    const expect = async (button, receivers, took) => {
+      const before = await page.evaluate(() => document.getElementById('demo-exchange')?.textContent ?? '');
+      await page.click(button);
+      await page.waitForFunction((b) => document.getElementById('demo-exchange')?.textContent !== b &&
+        document.getElementById('demo-who'), before, { timeout: WAIT });
+      assert.equal(await result.getAttribute('data-receivers'), String(receivers));
+      assert.deepEqual((await result.getAttribute('data-took')).split(',').sort(), took.sort());
+      assert.match(await page.textContent('#demo-exchange'), new RegExp('"receivers":' + receivers + '\\}'));
+      for (const name of [ana, ben, cai])
+        assert.equal(await card(name).evaluate((el) => el.classList.contains('got')), took.includes(name), name);
+    };
+    await expect('button[data-channel^="maths-"]', 2, [ana, cai]);
+    assert.match(await page.locator('#code .ours .line.run').first().textContent(), /srv_channel_find/);
+    assert.match(await page.textContent('#code .ours'), /put_into\(r, members\[i\], m, p\);/);
+    assert.match(await page.textContent('#code .tutorial'), /for q in q_dict\.values\(\):/);
+    assert.match(await page.textContent('#code .tutorial'), /q_dict\[name\]\.put\(content\)/);
+    await expect('button[data-channel^="art-"]', 2, [ben, cai]);
+    // To one name: a direct message from ana to ben, into ben's queue only.
+    await page.selectOption('#demo-from', ana);
+    await page.fill('#demo-text', lang === 'en' ? 'just for ben' : '只给 ben');
+    await expect(`button[data-to="${ben}"]`, 1, [ben]);
+    assert.match(await page.locator('#code .ours .line.run').first().textContent(), /srv_table_find/);
+    const last = card(ben).locator('ul.messages li').last();
+    assert.equal(await last.locator('.where').textContent(), lang === 'en' ? 'to you' : '私信给你');
+    assert.equal(await last.locator('.from').textContent(), ana);
+    assert.equal(await card(ana).locator('ul.messages li .text', { hasText: /ben/ }).count(), 0);
+    assert.equal(await card(cai).locator('ul.messages li .text', { hasText: /ben/ }).count(), 0);
+
+    // This tab is online in its channel.
+    await page.locator(`#presence li[data-name="${me}"][data-kind="ws"]`).waitFor({ timeout: WAIT });
+    assert.match(await page.textContent('#presence-title'), lang === 'en' ? /Online in #demo-en-\w+: 1/ : /在线：1/);
+    const title = await page.textContent('h1');
+    assert.equal(/[\u4e00-\u9fff]/.test(title), lang === 'zh', title);
+    const width = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    assert.ok(width[0] <= width[1], `${lang} on ${tag}: ${width[0]} px wide in ${width[1]}`);
+    assert.deepEqual(await overflowing(page), [], `${lang} on ${tag}`);
+    await shot(page, `channels-live-${lang}-${tag}.png`);
+    assert.deepEqual(page.consoleErrors, []);
+    await page.context().close();
+  }
+});
+
+test('two tabs in two channels: a channel message reaches only its tab, a direct message only its target', async () => {
+  const red = await newPage();
+  const blue = await newPage('zh');
+  await red.goto(server.base + '/channels.html?name=tab-red&channel=red');
+  await blue.goto(server.base + '/channels.html?name=tab-blue&channel=blue');
+  for (const page of [red, blue]) await page.locator('#state.ok').waitFor({ timeout: WAIT });
+  await red.locator('#presence li[data-name="tab-red"]').waitFor({ timeout: WAIT });
+  await blue.locator('#presence li[data-name="tab-blue"]').waitFor({ timeout: WAIT });
+  assert.equal(await red.locator('#presence li[data-name="tab-blue"]').count(), 0);
+
+  // red publishes into its own channel: only red's queue.
+  await red.fill('#tab-text', 'for red only');
+  await red.click('#tab-pub');
+  await waitForMessage(red, 'for red only');
+  await red.locator('#tab-result[data-receivers="1"]').waitFor({ timeout: WAIT });
+  assert.equal(await red.locator('#content li .where').last().textContent(), '#red');
+  // blue publishes into red's channel: red gets it, blue does not.
+  await blue.fill('#tab-target-channel', 'red');
+  await blue.fill('#tab-text', 'from blue into red');
+  await blue.click('#tab-pub');
+  await waitForMessage(red, 'from blue into red');
+  await blue.locator('#tab-result[data-receivers="1"]').waitFor({ timeout: WAIT });
+  // red sends blue a direct message: only blue.
+  await red.fill('#tab-to', 'tab-blue');
+  await red.fill('#tab-text', 'psst, blue');
+  await red.click('#tab-dm');
+  await waitForMessage(blue, 'psst, blue');
+  assert.equal(await blue.locator('#content li .where').last().textContent(), '私信给你');
+  assert.match(await red.textContent('#tab-result'), /went into tab-blue’s queue only/);
+  // A direct message to nobody: 404, said.
+  await red.fill('#tab-to', 'nobody-by-this-name');
+  await red.fill('#tab-text', 'hello?');
+  await red.click('#tab-dm');
+  await red.locator('#tab-result', { hasText: 'no client named “nobody-by-this-name”' }).waitFor({ timeout: WAIT });
+  assert.equal(await red.inputValue('#tab-text'), 'hello?');
+  // One more into each channel: each tab gets its messages in order, so
+  // anything meant for the other would have come before these.
+  await postMessage('end of red', 'node', { channel: 'red' });
+  await postMessage('end of blue', 'node', { channel: 'blue' });
+  await waitForMessage(red, 'end of red');
+  await waitForMessage(blue, 'end of blue');
+  assert.deepEqual(await messageTexts(red), ['for red only', 'from blue into red', 'end of red']);
+  assert.deepEqual(await messageTexts(blue), ['psst, blue', 'end of blue']);
+  await shot(red, 'channels-tab-red-en.png');
+  await shot(blue, 'channels-tab-blue-zh.png');
+  // The one console error allowed: the browser logs the 404 it was answered.
+  assert.deepEqual(red.consoleErrors.filter((e) => !/status of 404/.test(e)), []);
+  assert.deepEqual(blue.consoleErrors, []);
+  for (const p of [red, blue]) await p.context().close();
+});
+
+test('presence lists a tab while it is open and drops it after it closes', async () => {
+  const watcher = await newPage();
+  await watcher.goto(server.base + '/channels.html?name=watcher&channel=hall');
+  await watcher.locator('#presence li[data-name="watcher"]').waitFor({ timeout: WAIT });
+  const visitor = await newPage('zh');
+  await visitor.goto(server.base + '/channels.html?name=visitor&channel=hall');
+  await watcher.locator('#presence li[data-name="visitor"][data-kind="ws"]').waitFor({ timeout: WAIT });
+  await watcher.locator('#presence-title', { hasText: 'Online in #hall: 2' }).waitFor({ timeout: WAIT });
+  // A long-poll chat that joins hall with its picker is online there too.
+  const poller = await newPage();
+  await poller.goto(server.base + '/ab_b1?name=hall-poller');
+  await poller.locator('.tl-row[data-state="held"]').waitFor({ timeout: WAIT });
+  await poller.fill('#join-channel', 'hall');
+  await poller.click('#join-form button');
+  await watcher.locator('#presence li[data-name="hall-poller"][data-kind="poll"]').waitFor({ timeout: WAIT });
+  await shot(watcher, 'channels-presence-en.png');
+
+  await visitor.context().close();           // a WebSocket: gone at once
+  await watcher.locator('#presence li[data-name="visitor"]').waitFor({ state: 'detached', timeout: 3000 });
+  await poller.context().close();            // a long poll: within --poll-timeout (3 s here)
+  await watcher.locator('#presence li[data-name="hall-poller"]').waitFor({ state: 'detached', timeout: 6000 });
+  await watcher.locator('#presence-title', { hasText: 'Online in #hall: 1' }).waitFor({ timeout: WAIT });
+  assert.equal(await watcher.locator('#presence li').count(), 1);
+  assert.deepEqual(watcher.consoleErrors, []);
+  await watcher.context().close();
+});
+
+test('the chat pages: the channel picker joins and leaves, the to field sends a direct message', async () => {
+  const poll = await newPage();
+  const ws = await newPage('zh');
+  const sse = await newPage();
+  await poll.goto(server.base + '/ab_b1?name=pick-poll');
+  await ws.goto(server.base + '/ws.html?name=pick-ws');
+  await sse.goto(server.base + '/sse.html?name=pick-sse');
+  await poll.locator('.tl-row[data-state="held"]').waitFor({ timeout: WAIT });
+  await ws.locator('#state.ok').waitFor({ timeout: WAIT });
+  await sse.locator('#state.ok').waitFor({ timeout: WAIT });
+  await sse.locator('#channels-box[data-synced]').waitFor({ timeout: WAIT });
+  for (const page of [poll, ws, sse])
+    assert.deepEqual(await page.locator('#my-channels li').evaluateAll((els) => els.map((el) => el.dataset.channel)), ['room']);
+
+  // The long-poll and SSE chats join "algebra"; the WebSocket chat does not.
+  for (const page of [poll, sse]) {
+    await page.fill('#join-channel', 'algebra');
+    await page.click('#join-form button');
+    await page.locator('#my-channels li[data-channel="algebra"]').waitFor({ timeout: WAIT });
+    assert.equal(await page.inputValue('#send-channel'), 'algebra');
+  }
+  // A bad channel name is refused before it is sent.
+  await poll.fill('#join-channel', 'no spaces');
+  await poll.click('#join-form button');
+  await poll.locator('#pick-note', { hasText: '1 to 64 letters' }).waitFor({ timeout: WAIT });
+
+  const answer = await postMessage('algebra only', 'node', { channel: 'algebra' });
+  assert.equal(answer.receivers, 2);
+  for (const page of [poll, sse]) {
+    await waitForMessage(page, 'algebra only');
+    assert.equal(await page.locator('#content li .where').last().textContent(), '#algebra');
+  }
+  // Sent from the long-poll chat into algebra, with the picker.
+  await poll.fill('#d2', 'poll to algebra');
+  await poll.click('#d1');
+  await waitForMessage(sse, 'poll to algebra');
+  await poll.locator('#send-info', { hasText: 'into 2 queue(s): the clients in #algebra' }).waitFor({ timeout: WAIT });
+  // The WebSocket chat sends the long-poll chat a direct message (a JSON frame with "to").
+  await ws.fill('#send-to', 'pick-poll');
+  assert.equal(await ws.isDisabled('#send-channel'), true);
+  await ws.fill('#d2', 'psst, poll');
+  await ws.click('#d1');
+  await waitForMessage(poll, 'psst, poll');
+  assert.equal(await poll.locator('#content li .where').last().textContent(), 'to you');
+  await ws.locator('#send-info', { hasText: '只有 pick-poll' }).waitFor({ timeout: WAIT });
+  // ...and one to a name nobody has: the server's error frame is said.
+  await ws.fill('#send-to', 'nobody-by-this-name');
+  await ws.fill('#d2', 'anyone?');
+  await ws.click('#d1');
+  await ws.locator('#send-note', { hasText: '服务器拒收了这个帧：unknown client' }).waitFor({ timeout: WAIT });
+  await ws.fill('#send-to', '');
+  assert.equal(await ws.isDisabled('#send-channel'), false);
+
+  // The long-poll chat leaves algebra; the last channel cannot be left.
+  await poll.click('#my-channels li[data-channel="algebra"] button.leave');
+  await poll.locator('#my-channels li[data-channel="algebra"]').waitFor({ state: 'detached', timeout: WAIT });
+  assert.equal(await poll.isDisabled('#my-channels li[data-channel="room"] button.leave'), true);
+  assert.equal((await postMessage('algebra after poll left', 'node', { channel: 'algebra' })).receivers, 1);
+  await waitForMessage(sse, 'algebra after poll left');
+  // The SSE chat reloads: its list is kept, and made the server's again.
+  await sse.reload();
+  await sse.locator('#channels-box[data-synced]').waitFor({ timeout: WAIT });
+  assert.deepEqual(await sse.locator('#my-channels li').evaluateAll((els) => els.map((el) => el.dataset.channel)), ['room', 'algebra']);
+  await postMessage('algebra after the reload', 'node', { channel: 'algebra' });
+  await waitForMessage(sse, 'algebra after the reload');
+
+  await postMessage('everyone in room');
+  for (const page of [poll, ws, sse]) await waitForMessage(page, 'everyone in room');
+  assert.deepEqual(await messageTexts(poll), ['algebra only', 'poll to algebra', 'psst, poll', 'everyone in room']);
+  assert.deepEqual(await messageTexts(ws), ['everyone in room']);
+  assert.deepEqual(await messageTexts(sse), ['algebra after the reload', 'everyone in room']);
+  await shot(poll, 'chat-channels-longpoll-en.png');
+  await shot(ws, 'chat-channels-ws-zh.png');
+  await shot(sse, 'chat-channels-sse-en.png');
+  for (const p of [poll, ws, sse]) await p.context().close();
 });
 
 test('no request left 127.0.0.1', () => {
