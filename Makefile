@@ -9,6 +9,7 @@
 #   make valgrind   the suites under valgrind, without fork (CK_FORK=no)
 #   make bench      the benchmark suite against nginx, civetweb, Django, Node ws
 #   make bench-quick  a one-minute subset of it
+#   make install    binary, pages, man page, systemd example (PREFIX, DESTDIR)
 #
 # Variables you may set: CC, OPT, SANITIZER=address|thread, WERROR=, BUILD.
 
@@ -62,7 +63,7 @@ QUEUE_BENCH = $(BUILD)/queue_bench
 WAKEUP_FLOOR = $(BUILD)/wakeup_floor
 FANOUT     = $(BUILD)/fanout
 
-.PHONY: all run test check-layers check-excerpts stress fuzz e2e asan tsan valgrind bench bench-quick bench-queue clean \
+.PHONY: all run test check-layers check-excerpts check-install install uninstall stress fuzz e2e asan tsan valgrind bench bench-quick bench-queue clean \
         deps-server deps-test deps-fuzz
 
 all: $(PUSHQ) $(TESTS) $(QUEUE_BENCH) $(FANOUT)
@@ -93,6 +94,36 @@ $(FANOUT): $(BUILD)/obj/bench/fanout.o
 $(WAKEUP_FLOOR): $(BUILD)/obj/bench/wakeup_floor.o
 	$(CC) $(ALL_LDFLAGS) $^ -o $@
 
+# make install: the binary, the pages, the man page and an example systemd
+# unit under PREFIX (staged under DESTDIR).  The installed binary looks for
+# its pages in PREFIX/share/pushq/www (and beside itself: bin/../share/...).
+PREFIX  ?= /usr/local
+DESTDIR ?=
+INSTALLED_PUSHQ = $(BUILD)/installed/pushq
+$(BUILD)/installed/main.o: server/main.c | deps-server
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DSRV_DEFAULT_WWW='"$(PREFIX)/share/pushq/www"' -c $< -o $@
+$(INSTALLED_PUSHQ): $(BUILD)/installed/main.o $(LIB_OBJ)
+	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+install: $(INSTALLED_PUSHQ)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/pushq/www \
+	           $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/doc/pushq
+	install -m 755 $(INSTALLED_PUSHQ) $(DESTDIR)$(PREFIX)/bin/pushq
+	install -m 644 www/* $(DESTDIR)$(PREFIX)/share/pushq/www/
+	install -m 644 docs/pushq.1 $(DESTDIR)$(PREFIX)/share/man/man1/pushq.1
+	install -m 644 docs/pushq.service docs/api.md $(DESTDIR)$(PREFIX)/share/doc/pushq/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/pushq $(DESTDIR)$(PREFIX)/share/man/man1/pushq.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/pushq $(DESTDIR)$(PREFIX)/share/doc/pushq
+
+# The man page renders without a warning and names every option of
+# --help; make install then serves the installed pages (test/check_install.py).
+check-install: $(PUSHQ)
+	$(call need,groff-base man-db,command -v groff && command -v man)
+	@python3 test/check_install.py $(PUSHQ) $(BUILD)
+
 # The civetweb peer (only for the benchmarks; apt-get install libcivetweb-dev).
 CIVETWEB_PEER = $(BUILD)/civetweb_peer
 $(CIVETWEB_PEER): bench/peers/civetweb/peer.c
@@ -118,14 +149,15 @@ endef
 deps-server:
 	$(call need,pkg-config libssl-dev libhiredis-dev libjansson-dev,command -v pkg-config && pkg-config --exists libcrypto hiredis jansson)
 
+# redis-server: the Redis suite starts real ones (never skipped quietly).
 deps-test: deps-server
-	$(call need,check python3 python3-websockets,pkg-config --exists check && /usr/bin/python3 -c 'import websockets')
+	$(call need,check python3 python3-websockets redis-server,pkg-config --exists check && /usr/bin/python3 -c 'import websockets' && test -x /usr/bin/redis-server)
 
 run: $(PUSHQ)
 	$(PUSHQ) --host 127.0.0.1 --port 8000 --www www
 
 # The integration tests start $(PUSHQ); PUSHQ_BIN tells them which build.
-test: check-layers check-excerpts $(PUSHQ) $(TESTS)
+test: check-layers check-excerpts check-install $(PUSHQ) $(TESTS)
 	PUSHQ_BIN=$(PUSHQ) PUSHQ_WWW=www $(TESTS)
 
 # Every excerpt in the pages' code panels (www/code.js) still stands, line

@@ -156,7 +156,7 @@ parse_options(int argc, char **argv, srv_config *cfg)
 	                     .redis_key = "pushq:room", .redis_history = 10000,
 	                     .max_body = 65536, .max_channels_per_client = 16,
 	                     .max_channels = 10000 };
-	snprintf(cfg->www, sizeof(cfg->www), "%s", SRV_DEFAULT_WWW);
+	cfg->www[0] = '\0';                  /* not given: default_www() */
 	opterr = 0;
 	int opt;
 	while ((opt = getopt_long(argc, argv, ":H:p:h", long_options, NULL)) != -1) {
@@ -257,10 +257,43 @@ parse_options(int argc, char **argv, srv_config *cfg)
 		usage_error("unexpected argument '%s'", argv[optind]);
 }
 
+static bool
+is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The pages when --www is not given: where `make` (or `make install`)
+ * put them, else beside the binary as an installed tree lays them out
+ * (bin/pushq, share/pushq/www), so a staged or moved install still works. */
+static void
+default_www(char *out, size_t cap)
+{
+	snprintf(out, cap, "%s", SRV_DEFAULT_WWW);
+	if (is_dir(out))
+		return;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		char beside[PATH_MAX + 32];
+		snprintf(beside, sizeof(beside), "%s/../share/pushq/www", exe);
+		if (is_dir(beside) && strlen(beside) < cap)
+			snprintf(out, cap, "%s", beside);
+	}
+}
+
 /* --www must be a directory; it is kept as an absolute, resolved path. */
 static bool
 resolve_www(srv_config *cfg)
 {
+	if (cfg->www[0] == '\0')
+		default_www(cfg->www, sizeof(cfg->www));
 	char real[PATH_MAX];
 	struct stat st;
 	if (realpath(cfg->www, real) == NULL || stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
