@@ -149,9 +149,10 @@ endef
 deps-server:
 	$(call need,pkg-config libssl-dev libhiredis-dev libjansson-dev,command -v pkg-config && pkg-config --exists libcrypto hiredis jansson)
 
-# redis-server: the Redis suite starts real ones (never skipped quietly).
+# redis-server: the Redis suite starts real ones (never skipped quietly);
+# prometheus: its promtool checks /metrics.
 deps-test: deps-server
-	$(call need,check python3 python3-websockets redis-server,pkg-config --exists check && /usr/bin/python3 -c 'import websockets' && test -x /usr/bin/redis-server)
+	$(call need,check python3 python3-websockets redis-server prometheus,pkg-config --exists check && /usr/bin/python3 -c 'import websockets' && test -x /usr/bin/redis-server && test -x /usr/bin/promtool)
 
 run: $(PUSHQ)
 	$(PUSHQ) --host 127.0.0.1 --port 8000 --www www
@@ -244,4 +245,4 @@ bench-queue: $(QUEUE_BENCH)
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(BUILD)/obj/bench/queue_bench.d $(BUILD)/obj/bench/fanout.d
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(BUILD)/installed/main.d $(BUILD)/obj/bench/queue_bench.d $(BUILD)/obj/bench/fanout.d

@@ -10,6 +10,7 @@
  */
 #include "server/routes.h"
 #include "server/channels.h"
+#include "server/metrics.h"
 #include "server/stats.h"
 #include "server/views.h"
 #include "server/core/auth.h"
@@ -32,10 +33,34 @@ static const srv_route routes[] = {
 	{ "/subscribe",  SRV_M_POST,                          srv_view_subscribe },
 	{ "/unsubscribe", SRV_M_POST,                         srv_view_unsubscribe },
 	{ "/presence",   SRV_M_GET | SRV_M_HEAD,              srv_view_presence },
+	{ "/metrics",    SRV_M_GET | SRV_M_HEAD,              srv_view_metrics },
 };
 
 /* Any other path: a file under --www. */
 static const srv_route static_files = { "/", SRV_M_GET | SRV_M_HEAD, srv_serve_static };
+
+/* Route slots for /metrics: the table's, then the lab's, then the files. */
+#define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))
+
+const srv_route *
+srv_route_at(size_t slot)
+{
+	if (slot < ROUTE_COUNT)
+		return &routes[slot];
+	if (slot - ROUTE_COUNT < srv_lab_route_count)
+		return &srv_lab_routes[slot - ROUTE_COUNT];
+	return slot == ROUTE_COUNT + srv_lab_route_count ? &static_files : NULL;
+}
+
+static size_t
+slot_of(const srv_route *r)
+{
+	if (r >= routes && r < routes + ROUTE_COUNT)
+		return (size_t)(r - routes);
+	if (r >= srv_lab_routes && r < srv_lab_routes + srv_lab_route_count)
+		return ROUTE_COUNT + (size_t)(r - srv_lab_routes);
+	return ROUTE_COUNT + srv_lab_route_count;
+}
 
 const srv_route *
 srv_route_find(const char *path, size_t len)
@@ -52,6 +77,12 @@ srv_route_find(const char *path, size_t len)
 void
 srv_route_request(srv_conn *c, const http_request *req)
 {
+	const srv_route *r = srv_route_find(req->path, req->path_len);
+	c->status = 0;
 	if (srv_auth_origin(c, req))          /* --allow-origin: 403, or a preflight */
-		srv_route_run(srv_route_find(req->path, req->path_len), c, req);
+		srv_route_run(r, c, req);
+	size_t slot = slot_of(r);
+	if (slot < SRV_ROUTE_SLOTS && c->status != 0)
+		atomic_fetch_add_explicit(&c->s->requests[slot][srv_status_slot(c->status)], 1,
+		                          memory_order_relaxed);
 }

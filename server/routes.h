@@ -11,6 +11,9 @@
  * path is a file under --www).  Never NULL. */
 const srv_route *srv_route_find(const char *path, size_t len);
 
+/* The route in /metrics slot `slot` (0, 1, ...), or NULL past the last. */
+const srv_route *srv_route_at(size_t slot);
+
 /* Answers one request (the server's srv_route_fn, set by main.c). */
 void srv_route_request(srv_conn *c, const http_request *req);
 

@@ -667,6 +667,107 @@ START_TEST(messages_carry_their_send_time)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* /metrics                                                            */
+/* ------------------------------------------------------------------ */
+
+/* The value of one sample line ("name{labels} value") of a /metrics page,
+ * or -1 when it is not there. */
+static double
+sample(const char *page, const char *series)
+{
+	size_t n = strlen(series);
+	for (const char *p = page; (p = strstr(p, series)) != NULL; p += n)
+		if ((p == page || p[-1] == '\n') && p[n] == ' ')
+			return strtod(p + n + 1, NULL);
+	return -1;
+}
+
+static char *
+metrics_page(void)
+{
+	tu_response r = tu_request(server.port, "GET", "/metrics", NULL);
+	ck_assert_int_eq(r.status, 200);
+	char type[96];
+	ck_assert(tu_header(&r, "Content-Type", type, sizeof(type)));
+	ck_assert_str_eq(type, "text/plain; version=0.0.4; charset=utf-8");
+	char *page = strdup(r.body);
+	tu_response_free(&r);
+	return page;
+}
+
+/* Debian's promtool (package prometheus) accepts the page of a server that
+ * has seen every kind of traffic. */
+START_TEST(metrics_pass_promtool)
+{
+	ck_assert_msg(access("/usr/bin/promtool", X_OK) == 0,
+	              "promtool is missing: apt-get install prometheus (make test installs it)");
+	start(NULL);
+	free(expect("GET", "/ab_b1?name=m1&channels=room,news", NULL, 200));
+	expect_sent("/send_msg", "content=a&channel=news");
+	free(expect("GET", "/get_msg?name=m1&timeout=0", NULL, 200));
+	free(expect("GET", "/nope.html", NULL, 404));
+	char *page = metrics_page();
+	char path[48];
+	snprintf(path, sizeof(path), "%.20s/pushq-metrics-%d.txt", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+	         (int)getpid());
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(page, f);
+	fclose(f);
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s > %s.out 2>&1", path, path);
+	int rc = system(cmd);
+	snprintf(cmd, sizeof(cmd), "%s.out", path);
+	FILE *out = fopen(cmd, "r");
+	char said[512] = "";
+	if (out != NULL) {
+		size_t got = fread(said, 1, sizeof(said) - 1, out);
+		said[got] = '\0';
+		fclose(out);
+	}
+	unlink(path);
+	unlink(cmd);
+	ck_assert_msg(rc == 0, "promtool check metrics: %s", said);
+	free(page);
+	stop();
+}
+END_TEST
+
+/* The counters move as messages flow, and by the right amounts. */
+START_TEST(metrics_count_what_happens)
+{
+	start(NULL);
+	free(expect("GET", "/ab_b1?name=m1", NULL, 200));
+	free(expect("GET", "/ab_b1?name=m2&channels=news", NULL, 200));
+	char *before = metrics_page();
+	ck_assert(sample(before, "pushq_messages_published_total") == 0);
+	ck_assert(sample(before, "pushq_clients") == 2);
+	ck_assert(sample(before, "pushq_channel_subscribers{channel=\"news\"}") == 1);
+	for (int i = 0; i < 3; i++)
+		expect_sent("/send_msg", "content=x");
+	expect_sent("/send_msg", "content=y&channel=news");
+	free(expect("GET", "/get_msg?name=m1&timeout=0", NULL, 200));
+	free(expect("GET", "/get_msg?name=m1&timeout=0", NULL, 200));
+	char *after = metrics_page();
+	ck_assert(sample(after, "pushq_messages_published_total") == 4);
+	ck_assert(sample(after, "pushq_messages_delivered_total") == 2);
+	ck_assert(sample(after, "pushq_channel_messages_published_total{channel=\"room\"}") == 3);
+	ck_assert(sample(after, "pushq_channel_messages_published_total{channel=\"news\"}") == 1);
+	ck_assert(sample(after, "pushq_http_requests_total{route=\"/send_msg\",status=\"200\"}") == 4);
+	ck_assert(sample(after, "pushq_transport_connections_total{transport=\"longpoll\"}") == 2);
+	ck_assert(sample(after, "pushq_delivery_delay_seconds_count") == 2);
+	/* m1 holds one message still, m2 one: the histogram counts both clients. */
+	ck_assert(sample(after, "pushq_queue_depth_count") == 2);
+	ck_assert(sample(after, "pushq_queue_depth_bucket{le=\"0\"}") == 0);
+	ck_assert(sample(after, "pushq_queue_depth_bucket{le=\"1\"}") == 2);
+	ck_assert(sample(after, "pushq_queue_depth_sum") == 2);
+	free(before);
+	free(after);
+	stop();
+}
+END_TEST
+
 Suite *
 server_suite(void)
 {
@@ -689,6 +790,8 @@ server_suite(void)
 	tcase_add_test(api, www_symlinks_and_fifos_are_refused);
 	tcase_add_test(api, names_with_nul_are_refused);
 	tcase_add_test(api, max_clients_answers_503);
+	tcase_add_test(api, metrics_pass_promtool);
+	tcase_add_test(api, metrics_count_what_happens);
 	suite_add_tcase(s, api);
 
 	TCase *robust = tcase_create("robust");

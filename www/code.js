@@ -286,6 +286,7 @@ function delayOf(msg) {
 		if (ch != NULL) {
 			*list = ch->members;
 			*n = ch->count;
+			…
 		}
 	}` },
       { title: 'server/room/broadcast.c — put_as', code: `	if (!receivers_of(r, to, &members, &n, &one) && !known_id) {

@@ -99,6 +99,7 @@ srv_respond_head(srv_conn *c, int status, const char *content_type,
 {
 	if (atomic_load(&c->s->stopping))
 		c->keep_alive = false;
+	c->status = status;
 	char cors[640];
 	if (c->cors_origin != NULL) {    /* an allowed origin: say so (never "*") */
 		snprintf(cors, sizeof(cors), "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n%s",

@@ -32,6 +32,7 @@ typedef struct srv_conn {
 	bool head_only;           /* the request is HEAD: no body in answers */
 	bool keep_alive;          /* keep the connection after this answer */
 	bool taken_over;          /* srv_conn_take_over ran: no more HTTP */
+	int status;               /* the last answer's status (for /metrics) */
 	const char *cors_origin;  /* this request's Origin, when it is allowed:
 	                             every answer to it carries CORS headers */
 } srv_conn;

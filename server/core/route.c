@@ -40,3 +40,17 @@ srv_route_run(const srv_route *r, srv_conn *c, const http_request *req)
 	snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
 	srv_respond_status(c, 405, extra);
 }
+
+const int srv_status_codes[SRV_STATUS_SLOTS - 1] = {
+	101, 200, 201, 204, 302, 304, 400, 401, 403, 404, 405, 408, 413, 414, 426, 429, 431,
+	500, 501, 503, 0, 0, 0,
+};
+
+int
+srv_status_slot(int status)
+{
+	for (int i = 0; i < SRV_STATUS_SLOTS - 1 && srv_status_codes[i] != 0; i++)
+		if (srv_status_codes[i] == status)
+			return i;
+	return SRV_STATUS_SLOTS - 1;
+}

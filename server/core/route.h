@@ -35,4 +35,9 @@ void srv_route_allow(unsigned methods, char *out, size_t cap);
  * does not take -- the one place that answers 405 -- else its view. */
 void srv_route_run(const srv_route *r, srv_conn *c, const http_request *req);
 
+/* The statuses /metrics counts apart, and the slot of one (the last slot:
+ * any other). */
+extern const int srv_status_codes[SRV_STATUS_SLOTS - 1];
+int srv_status_slot(int status);
+
 #endif

@@ -62,6 +62,8 @@
 #endif
 
 #define SRV_ORIGINS_MAX 16
+#define SRV_ROUTE_SLOTS 32         /* routes counted by /metrics (routes.c) */
+#define SRV_STATUS_SLOTS 24        /* statuses counted (route.h: srv_status_slot) */
 
 typedef struct {
 	char host[INET6_ADDRSTRLEN];
@@ -115,6 +117,8 @@ typedef struct {
 
 	atomic_bool stopping;
 	atomic_ullong total_conns;
+	atomic_ullong ws_writers_started;   /* WebSocket writer threads (back-pressure) */
+	atomic_ullong requests[SRV_ROUTE_SLOTS][SRV_STATUS_SLOTS];   /* by route, status */
 
 	pthread_mutex_t lock;
 	pthread_cond_t all_closed;    /* signalled when open_conns reaches 0 */

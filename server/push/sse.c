@@ -45,6 +45,7 @@ start_stream(srv_conn *c, const char *name, long missed_at_start)
 {
 	char date[32];
 	http_date(time(NULL), date);
+	c->status = 200;
 	http_buf_printf(&c->out, "HTTP/1.1 200 OK\r\nServer: pushq\r\nDate: %s\r\n"
 	                "Content-Type: text/event-stream; charset=utf-8\r\n"
 	                "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n"

@@ -126,6 +126,7 @@ hand_to_writer(ws_chat *chat)
 			return;
 		}
 		chat->writer_started = true;
+		atomic_fetch_add(&chat->ws.s->ws_writers_started, 1);
 	}
 	if (!pthread_equal(pthread_self(), chat->writer))
 		wake_writer(chat);

@@ -316,6 +316,7 @@ void
 ws_session_run(ws_session *ws, const char accept[29])
 {
 	srv_conn *c = ws->c;
+	c->status = 101;
 	http_buf_printf(&c->out, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
 	                         "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
 	/* The session reads frames, not requests: the HTTP parser and its head

@@ -84,6 +84,7 @@ receivers_of(srv_registry *r, const srv_target *to, srv_client ***list, size_t *
 		if (ch != NULL) {
 			*list = ch->members;
 			*n = ch->count;
+			atomic_fetch_add_explicit(&ch->published, 1, memory_order_relaxed);
 		}
 	}
 	return true;

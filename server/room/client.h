@@ -16,6 +16,7 @@
 
 #include "server/room/broadcast.h"
 #include "server/room/channel.h"
+#include "server/room/delay.h"
 #include "server/room/history.h"
 #include "server/room/registry.h"
 
@@ -29,6 +30,7 @@ struct srv_channel {
 	uint64_t hash;
 	srv_client **members;        /* its subscribers, in no order */
 	size_t count, cap;
+	atomic_ullong published;     /* messages published to it */
 };
 
 /* One of a client's subscriptions: the channel, and where the client
@@ -86,6 +88,8 @@ struct srv_registry {
 	uint64_t next_id;            /* under r->send */
 	srv_history *history;        /* under r->send: the last messages, for resumes */
 	atomic_ullong sent, delivered, dropped, missed;
+	atomic_ullong started[3];    /* connections begun, by srv_client_kind (presence.c) */
+	srv_delay delay;             /* sent -> written, every delivery */
 	srv_channel **chan_buckets;  /* under r->table: name -> channel */
 	size_t chan_bucket_count;    /* a power of two */
 	size_t channel_count;

@@ -8,6 +8,7 @@
  */
 #include "server/room/delivery.h"
 #include "server/room/client.h"
+#include "server/common/clock.h"
 
 queue_rc
 srv_client_take(srv_registry *r, srv_client *c, double timeout_s,
@@ -31,9 +32,20 @@ srv_client_next(srv_registry *r, srv_client *c, double timeout_s,
                 const atomic_bool *cancel, srv_wire wire, srv_delivery *d)
 {
 	queue_rc rc = srv_client_take(r, c, timeout_s, cancel, &d->msg, &d->gap);
-	if (rc == QUEUE_OK)
+	if (rc == QUEUE_OK) {
+		d->registry = r;
 		srv_delivery_render(d, wire);
+	}
 	return rc;
+}
+
+void
+srv_delivery_done(srv_delivery *d)
+{
+	if (d->registry != NULL)
+		srv_delay_observe(&d->registry->delay, srv_wall_clock_ms() - d->msg->sent_at_ms);
+	srv_msg_release(d->msg);
+	d->msg = NULL;
 }
 
 void

@@ -32,7 +32,7 @@ queue_rc srv_client_take(srv_registry *r, srv_client *c, double timeout_s,
                          srv_gap *gap_out);
 
 /* srv_client_take, rendered: on QUEUE_OK, *d holds the message framed as
- * `wire`, to be written and then ended with srv_delivery_done (message.h)
+ * `wire`, to be written and then ended with srv_delivery_done 
  * or srv_client_give_back_delivery. */
 queue_rc srv_client_next(srv_registry *r, srv_client *c, double timeout_s,
                          const atomic_bool *cancel, srv_wire wire, srv_delivery *d);
@@ -45,6 +45,10 @@ queue_rc srv_client_next(srv_registry *r, srv_client *c, double timeout_s,
  */
 void srv_client_give_back(srv_registry *r, srv_client *c, srv_msg *m,
                           srv_gap gap);
+
+/* A delivery from srv_client_next was written: drops its reference, and
+ * counts how long the message took from being sent (metrics.h). */
+void srv_delivery_done(srv_delivery *d);
 
 /* The same for a delivery from srv_client_next that did not leave at all. */
 void srv_client_give_back_delivery(srv_registry *r, srv_client *c, srv_delivery *d);

@@ -29,6 +29,7 @@ srv_msg_new(uint64_t id, const srv_target *to, const char *from, const char *tex
 		atomic_init(&m->refs, 0);
 		m->id = id;
 		m->direct = to->direct;
+		m->sent_at_ms = sent_at_ms;
 		snprintf(m->target, sizeof(m->target), "%s", to->name);
 		m->json_len = json.len;
 		memcpy(m->json, json.data, json.len);
@@ -99,11 +100,4 @@ srv_delivery_append(http_buf *b, const srv_delivery *d)
 {
 	for (int i = 0; i < 3; i++)
 		http_buf_append(b, d->parts[i].iov_base, d->parts[i].iov_len);
-}
-
-void
-srv_delivery_done(srv_delivery *d)
-{
-	srv_msg_release(d->msg);
-	d->msg = NULL;
 }

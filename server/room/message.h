@@ -37,6 +37,7 @@ typedef struct {
 	atomic_int refs;
 	uint64_t id;            /* increasing: a client queue's order */
 	bool direct;            /* for one client (`to`), else for a channel */
+	uint64_t sent_at_ms;    /* as in the JSON: when it was sent */
 	char target[SRV_TARGET_MAX + 1];   /* that channel's or client's name */
 	size_t json_len;
 	char json[];            /* {"status":true,"msg":...,"id":N,"from":...,
@@ -80,9 +81,12 @@ typedef enum {
  * `msg` (and the client's `gap`) until it is done (srv_delivery_done) or
  * given back to the client (delivery.h).
  */
+struct srv_registry;
+
 typedef struct {
 	srv_msg *msg;
 	srv_gap gap;
+	struct srv_registry *registry;   /* whose delivery it is (its delay is counted) */
 	struct iovec parts[3];
 	size_t len;
 	uint8_t head[SRV_DELIVERY_HEAD_MAX];
@@ -95,7 +99,5 @@ void srv_delivery_render(srv_delivery *d, srv_wire wire);
 /* Appends d's bytes to b (for a transport that writes one buffer). */
 void srv_delivery_append(http_buf *b, const srv_delivery *d);
 
-/* d was written: drops its reference. */
-void srv_delivery_done(srv_delivery *d);
 
 #endif

@@ -67,6 +67,7 @@ srv_presence_begin(const srv_presence *p, srv_client *c, srv_client_kind kind)
 		atomic_fetch_add(&c->sse_open, 1);
 	else if (kind == SRV_CLIENT_POLL)
 		atomic_fetch_add(&c->polls_waiting, 1);
+	atomic_fetch_add_explicit(&p->registry->started[kind], 1, memory_order_relaxed);
 	/* (A WebSocket counts through its pusher: c->sessions.) */
 	if (turn(c, true) && p->events) {
 		srv_channel_list channels;

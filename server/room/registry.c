@@ -369,6 +369,8 @@ srv_registry_counts_get(srv_registry *r, srv_registry_counts *out)
 	out->clients = r->client_count;
 	pthread_rwlock_unlock(&r->table);
 	out->max_clients = r->max_clients;
+	for (int i = 0; i < 3; i++)
+		out->started[i] = atomic_load(&r->started[i]);
 }
 
 /*
@@ -414,10 +416,51 @@ srv_registry_visit(srv_registry *r, const char *only,
 				.dropped = atomic_load(&c->dropped_total),
 				.waiting = qs.waiting_getters,
 				.sessions = atomic_load(&c->sessions),
+				.sse_open = atomic_load(&c->sse_open),
+				.polls_waiting = atomic_load(&c->polls_waiting),
 				.idle = now - atomic_load(&c->last_seen),
 			};
 			fn(&info, ctx);
 		}
 	}
 	pthread_rwlock_unlock(&r->table);
+}
+
+const srv_delay *
+srv_registry_delay(srv_registry *r)
+{
+	return &r->delay;
+}
+
+/* Bigger first, then by name. */
+static int
+by_size(const void *a, const void *b)
+{
+	const srv_channel_info *x = a, *y = b;
+	if (x->subscribers != y->subscribers)
+		return x->subscribers > y->subscribers ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+size_t
+srv_registry_top_channels(srv_registry *r, srv_channel_info *out, size_t max)
+{
+	size_t n = 0;
+	pthread_rwlock_rdlock(&r->table);
+	for (size_t i = 0; i < r->chan_bucket_count; i++) {
+		for (srv_channel *ch = r->chan_buckets[i]; ch != NULL; ch = ch->next) {
+			srv_channel_info info = { .subscribers = ch->count,
+			                          .published = atomic_load(&ch->published) };
+			memcpy(info.name, ch->name, sizeof(info.name));
+			if (n < max) {
+				out[n++] = info;
+				qsort(out, n, sizeof(*out), by_size);
+			} else if (max > 0 && by_size(&info, &out[max - 1]) < 0) {
+				out[max - 1] = info;            /* bigger than the smallest kept */
+				qsort(out, n, sizeof(*out), by_size);
+			}
+		}
+	}
+	pthread_rwlock_unlock(&r->table);
+	return n;
 }

@@ -20,6 +20,7 @@
 #define PUSHQ_REGISTRY_H
 
 #include "queue/queue.h"
+#include "server/room/delay.h"
 #include "server/room/message.h"
 
 #include <stdbool.h>
@@ -102,6 +103,7 @@ typedef struct {
 	size_t history;      /* messages held for resumes */
 	size_t clients;
 	long max_clients;
+	uint64_t started[3];  /* connections begun: [SRV_CLIENT_POLL] polls, [WS], [SSE] */
 } srv_registry_counts;
 
 void srv_registry_counts_get(srv_registry *r, srv_registry_counts *out);
@@ -117,8 +119,24 @@ typedef struct {
 	long dropped;        /* in all */
 	unsigned waiting;    /* threads blocked in its queue now */
 	int sessions;        /* WebSocket sessions attached */
+	int sse_open;        /* SSE streams open */
+	int polls_waiting;   /* long polls waiting */
 	double idle;         /* seconds since its last request ended */
 } srv_client_info;
+
+/* The delivery delay histogram (delay.h), read by /metrics. */
+const srv_delay *srv_registry_delay(srv_registry *r);
+
+/* One channel as /metrics shows it: the biggest ones only. */
+typedef struct {
+	char name[SRV_TARGET_MAX + 1];
+	size_t subscribers;
+	uint64_t published;
+} srv_channel_info;
+
+/* The `max` channels with the most subscribers into out[] (by size, then
+ * name); returns how many. */
+size_t srv_registry_top_channels(srv_registry *r, srv_channel_info *out, size_t max);
 
 /*
  * Calls fn for every client (only the one called `only`, unless NULL),
