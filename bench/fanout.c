@@ -14,10 +14,22 @@
  *   fanout sse  PORT N M [RATE] [PID]   N Server-Sent Events streams
  *               (/events?name=); M messages through POST /send_msg
  *   fanout echo PORT SECONDS            round trips on one /ws/echo socket
- *   fanout register PORT N PREFIX       registers N idle clients PREFIX0..
+ *   fanout register PORT N PREFIX [CHANNELS]  registers N idle clients
+ *               PREFIX0.. (with channels=CHANNELS); pipelined on a few
+ *               keep-alive connections when the server keeps them open
  *   fanout listen PORT N SECONDS        N WebSocket chat clients that read
  *               (and count) every frame for SECONDS: the audience while
  *               wrk measures POST /send_msg; prints "ready" once all are in
+ *
+ * lp, ws and sse take a last argument CHANNEL (after RATE and PID): every
+ * client joins with channels=CHANNEL on its URLs, each message goes to that
+ * channel (POST channel=CHANNEL; a WebSocket text frame goes to the sender's
+ * first channel), and before each one a message another client may get goes
+ * out (alternately channel=CHANNEL.noise and to=fanoutnoise, both to one
+ * client registered here): a delivery that does not say
+ * "channel":"CHANNEL" is counted as wrong_channel, and a POST whose
+ * "receivers" is not N (1 for the other) as receivers_off; either fails the
+ * run.
  *
  * RATE 0 sends one message at a time (the next when every client has the
  * last one: latency); RATE > 0 offers that many messages per second
@@ -73,6 +85,10 @@ static double *latency;         /* per delivery */
 static long frames_seen;        /* WebSocket text frames, for `listen` */
 static long latency_count;
 static long duplicates_seen;
+static const char *channel;     /* lp/ws/sse CHANNEL, or NULL */
+static char channel_tag[96];    /* "channel":"CHANNEL" */
+static long wrong_channel;      /* deliveries of another channel, or direct */
+static long receivers_off;      /* POST answers whose "receivers" was not as expected */
 
 static double
 now(void)
@@ -180,6 +196,11 @@ record(const char *json, size_t len)
 	const char *m = memmem(json, len, "\"msg\":", 6);
 	long index;
 	double sent;
+	if (channel != NULL && memmem(json, len, "\"id\":", 5) != NULL &&
+	    memmem(json, len, channel_tag, strlen(channel_tag)) == NULL) {
+		wrong_channel++;    /* a message, not of our channel */
+		return;
+	}
 	if (m != NULL)
 		m += 6 + (m[6] == ' ');
 	if (m == NULL || *m != '"' || sscanf(m + 1, "%ld %lf", &index, &sent) != 2 || index < 0 ||
@@ -198,8 +219,9 @@ record(const char *json, size_t len)
 static void
 send_get_msg(client *c, long i)
 {
-	char req[160];
-	int n = snprintf(req, sizeof(req), "GET /get_msg/?name=fan%ld&timeout=30 HTTP/1.1\r\nHost: b\r\n\r\n", i);
+	char req[256];
+	int n = snprintf(req, sizeof(req), "GET /get_msg/?name=fan%ld&timeout=30%s%s HTTP/1.1\r\nHost: b\r\n\r\n",
+	                 i, channel ? "&channels=" : "", channel ? channel : "");
 	/* A server that closed this connection makes the send fail: the
 	 * reader sees the close and reconnects. */
 	if (send(c->fd, req, (size_t)n, MSG_NOSIGNAL) != n && errno != EPIPE && errno != ECONNRESET)
@@ -243,8 +265,9 @@ lp_open_all(void)
 		int *r = &reg[i % n_ports];
 		if (*r < 0)
 			*r = connect_client(i);
-		char req[160];
-		int n = snprintf(req, sizeof(req), "GET /ab_b1/?name=fan%ld HTTP/1.1\r\nHost: b\r\n\r\n", i);
+		char req[256];
+		int n = snprintf(req, sizeof(req), "GET /ab_b1/?name=fan%ld%s%s HTTP/1.1\r\nHost: b\r\n\r\n", i,
+		                 channel ? "&channels=" : "", channel ? channel : "");
 		send_all(*r, req, (size_t)n);
 		if (read_response(*r, NULL, 0) != 200)
 			fail("registering a client");
@@ -282,25 +305,55 @@ lp_reconnect(int ep, long i)
 
 static int sender_fd = -1;
 
+/* POST /send_msg with BODY on the sender's connection; with a channel, the
+ * answer's "receivers" must be EXPECT (pushq answers JSON; a peer's "ok" has
+ * none and is not checked).  index >= 0: the send time of that message. */
 static void
-lp_send(long index)
+post_send(const char *body, long index, long expect)
 {
-	char body[96], req[320];
-	int b = snprintf(body, sizeof(body), "content=%ld+%.9f&name=fanout", index, now());
+	char req[512];
 	int n = snprintf(req, sizeof(req), "POST /send_msg/ HTTP/1.1\r\nHost: b\r\n"
-	                 "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s",
-	                 b, body);
+	                 "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
+	                 strlen(body), body);
 	if (sender_fd < 0)
 		sender_fd = connect_local();
-	sent_at[index] = now();
+	if (index >= 0)
+		sent_at[index] = now();
 	send_all(sender_fd, req, (size_t)n);
-	char answer[64];
+	char answer[256];
 	if (read_response(sender_fd, answer, sizeof(answer)) != 200)
 		fail("POST /send_msg");
+	const char *k = strstr(answer, "\"receivers\":");
+	if (channel != NULL && k != NULL && strtol(k + 12, NULL, 10) != expect) {
+		if (receivers_off++ == 0)
+			fprintf(stderr, "fanout: %s answered %s (expected %ld receivers)\n", body, answer, expect);
+	}
 	if (last_response_closes) {
 		close(sender_fd);
 		sender_fd = -1;
 	}
+}
+
+static void
+lp_send(long index)
+{
+	char body[192];
+	snprintf(body, sizeof(body), "content=%ld+%.9f&name=fanout%s%s", index, now(),
+	         channel ? "&channel=" : "", channel ? channel : "");
+	post_send(body, index, n_clients);
+}
+
+/* Before message INDEX: one for somebody else (one client), alternately in
+ * the channel CHANNEL.noise and direct; no member may get it. */
+static void
+noise_send(long index)
+{
+	char body[192];
+	if (index % 2 == 0)
+		snprintf(body, sizeof(body), "content=noise+%ld&name=fanout&channel=%s.noise", index, channel);
+	else
+		snprintf(body, sizeof(body), "content=noise+%ld&name=fanout&to=fanoutnoise", index);
+	post_send(body, -1, 1);
 }
 
 /* ------------------------------------------------------ WebSocket side */
@@ -381,8 +434,9 @@ static void
 ws_open_all(void)
 {
 	for (long i = 0; i < n_clients; i++) {
-		char target[64];
-		snprintf(target, sizeof(target), "/ws?name=fan%ld", i);
+		char target[160];
+		snprintf(target, sizeof(target), "/ws?name=fan%ld%s%s", i, channel ? "&channels=" : "",
+		         channel ? channel : "");
 		clients[i].fd = connect_client(i);
 		ws_handshake(clients[i].fd, target);
 	}
@@ -403,9 +457,10 @@ static void
 sse_open_all(void)
 {
 	for (long i = 0; i < n_clients; i++) {
-		char req[160];
-		int n = snprintf(req, sizeof(req), "GET /events?name=fan%ld HTTP/1.1\r\nHost: b\r\n"
-		                 "Accept: text/event-stream\r\n\r\n", i);
+		char req[256];
+		int n = snprintf(req, sizeof(req), "GET /events?name=fan%ld%s%s HTTP/1.1\r\nHost: b\r\n"
+		                 "Accept: text/event-stream\r\n\r\n", i, channel ? "&channels=" : "",
+		                 channel ? channel : "");
 		clients[i].fd = connect_client(i);
 		send_all(clients[i].fd, req, (size_t)n);
 	}
@@ -565,6 +620,17 @@ run_fanout(double rate, long pid)
 	if (!clients || !sent_at || !last_at || !deliveries || !latency)
 		fail("memory");
 
+	if (channel != NULL) {
+		/* The one client the noise is for, in CHANNEL.noise only. */
+		char req[256];
+		int n = snprintf(req, sizeof(req), "GET /ab_b1/?name=fanoutnoise&channels=%s.noise HTTP/1.1\r\n"
+		                 "Host: b\r\n\r\n", channel);
+		int fd = connect_local();
+		send_all(fd, req, (size_t)n);
+		if (read_response(fd, NULL, 0) != 200)
+			fail("registering the noise client");
+		close(fd);
+	}
 	proc_usage before_connect = usage_of(pid);
 	if (websocket)
 		ws_open_all();
@@ -586,6 +652,8 @@ run_fanout(double rate, long pid)
 	while (done < n_messages && now() < run_deadline && !broken) {
 		bool may_send = rate > 0 ? now() >= start + (double)sent / rate : sent == done;
 		if (sent < n_messages && may_send) {
+			if (channel != NULL)
+				noise_send(sent);
 			if (websocket)
 				ws_send(sent);
 			else
@@ -633,6 +701,10 @@ run_fanout(double rate, long pid)
 	printf("  latency per delivery: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
 	       p50, p90, p99, max);
 	printf("  until the last client had it: p50 %.2f ms, p99 %.2f ms\n", last_p50, last_p99);
+	if (channel != NULL)
+		printf("  channel %s: %ld deliveries of another channel or direct (must be 0), "
+		       "%ld POST answers with the wrong receivers (must be 0)\n", channel, wrong_channel,
+		       receivers_off);
 	if (reconnects > 0)
 		printf("  the server closed after answers: %ld reconnections\n", reconnects);
 	if (pid > 0)
@@ -642,12 +714,12 @@ run_fanout(double rate, long pid)
 		       before_connect.threads, idle.threads, after.threads, cpu_us);
 	printf("RESULT mode=%s n=%ld m=%ld delivered=%ld expected=%ld missing=%ld duplicated=%ld "
 	       "rate=%.0f p50=%.3f p90=%.3f p99=%.3f max=%.3f last_p99=%.3f cpu_us=%.3f "
-	       "rss_per_client_kib=%.1f\n", websocket ? "ws" : sse ? "sse" : "lp", n_clients, n_messages, delivered,
-	       expected, missing, duplicates_seen, (double)delivered / elapsed, p50, p90, p99, max,
-	       last_p99, cpu_us, rss_per_client);
+	       "rss_per_client_kib=%.1f wrong_channel=%ld receivers_off=%ld\n", websocket ? "ws" : sse ? "sse" : "lp",
+	       n_clients, n_messages, delivered, expected, missing, duplicates_seen, (double)delivered / elapsed,
+	       p50, p90, p99, max, last_p99, cpu_us, rss_per_client, wrong_channel, receivers_off);
 	for (long i = 0; i < n_clients; i++)
 		close(clients[i].fd);
-	return (missing || duplicates_seen || broken) ? 1 : 0;
+	return (missing || duplicates_seen || broken || wrong_channel || receivers_off) ? 1 : 0;
 }
 
 static int
@@ -700,28 +772,117 @@ run_echo(double seconds)
 	return 0;
 }
 
-/* Registers n idle long-poll clients on one keep-alive connection. */
+/* A keep-alive connection whose answers are read through a buffer. */
+typedef struct {
+	int fd;
+	size_t len;
+	char buf[BUF_SIZE];
+} reader;
+
+/* Takes one whole response off r (reading more as needed); returns its status. */
 static int
-run_register(long n, const char *prefix)
+read_buffered(reader *r)
 {
-	int fd = -1;
-	for (long i = 0; i < n; i++) {
-		char req[200];
-		int len = snprintf(req, sizeof(req), "GET /ab_b1/?name=%s%ld HTTP/1.1\r\nHost: b\r\n\r\n",
-		                   prefix, i);
+	for (;;) {
+		char *end = memmem(r->buf, r->len, "\r\n\r\n", 4);
+		if (end != NULL) {
+			size_t head_len = (size_t)(end - r->buf) + 4;
+			char head[4096];
+			size_t copy = head_len < sizeof(head) ? head_len : sizeof(head) - 1;
+			memcpy(head, r->buf, copy);
+			head[copy] = '\0';
+			int status = 0;
+			sscanf(head, "HTTP/1.%*d %d", &status);
+			const char *cl = strcasestr(head, "\r\nContent-Length:");
+			size_t body_len = cl ? strtoul(cl + 17, NULL, 10) : 0;
+			if (head_len + body_len > sizeof(r->buf))
+				fail("an answer too large for this benchmark");
+			if (r->len >= head_len + body_len) {
+				memmove(r->buf, r->buf + head_len + body_len, r->len - head_len - body_len);
+				r->len -= head_len + body_len;
+				return status;
+			}
+		}
+		if (r->len == sizeof(r->buf))
+			fail("an answer too large for this benchmark");
+		ssize_t got = recv(r->fd, r->buf + r->len, sizeof(r->buf) - r->len, 0);
+		if (got <= 0)
+			fail("reading an answer");
+		r->len += (size_t)got;
+	}
+}
+
+static int
+register_request(char *req, size_t cap, const char *prefix, long i, const char *channels)
+{
+	return snprintf(req, cap, "GET /ab_b1/?name=%s%ld%s%s HTTP/1.1\r\nHost: b\r\n\r\n", prefix, i,
+	                channels ? "&channels=" : "", channels ? channels : "");
+}
+
+#define REGISTER_CONNS 4        /* connections (server threads) at once */
+#define REGISTER_BATCH 64       /* requests in flight on each */
+
+/* Registers n idle long-poll clients (in CHANNELS, or the server's default):
+ * on one connection, one at a time, if the server closes after an answer
+ * (the seed's Django); else pipelined on REGISTER_CONNS keep-alive ones. */
+static int
+run_register(long n, const char *prefix, const char *channels)
+{
+	double start = now();
+	char req[256];
+	int fd = connect_local();
+	long i = 0;
+	bool keep_alive = true;
+	for (; i < n && (i == 0 || !keep_alive); i++) {
+		int len = register_request(req, sizeof(req), prefix, i, channels);
 		if (fd < 0)
 			fd = connect_local();
 		send_all(fd, req, (size_t)len);
-		if (read_response(fd, NULL, 0) != 200)
-			fail("registering");
+		int status = read_response(fd, NULL, 0);
+		if (status != 200) {
+			fprintf(stderr, "fanout: registering %s%ld: status %d\n", prefix, i, status);
+			return 1;
+		}
 		if (last_response_closes) {
+			keep_alive = false;
 			close(fd);
 			fd = -1;
 		}
 	}
 	if (fd >= 0)
 		close(fd);
-	printf("registered %ld idle clients %s0..%s%ld\n", n, prefix, prefix, n - 1);
+	if (i < n) {
+		reader *r = calloc(REGISTER_CONNS, sizeof(*r));
+		if (r == NULL)
+			fail("memory");
+		for (int k = 0; k < REGISTER_CONNS; k++)
+			r[k].fd = connect_local();
+		static char batch[REGISTER_BATCH * 256];
+		while (i < n) {
+			long first = i, count[REGISTER_CONNS] = { 0 };
+			for (int k = 0; k < REGISTER_CONNS && i < n; k++) {
+				size_t used = 0;
+				for (; count[k] < REGISTER_BATCH && i < n; count[k]++, i++)
+					used += (size_t)register_request(batch + used, sizeof(batch) - used, prefix, i,
+					                                 channels);
+				send_all(r[k].fd, batch, used);
+			}
+			for (int k = 0; k < REGISTER_CONNS; k++)
+				for (long j = 0; j < count[k]; j++) {
+					int status = read_buffered(&r[k]);
+					if (status != 200) {
+						fprintf(stderr, "fanout: registering near %s%ld: status %d\n", prefix,
+						        first, status);
+						return 1;
+					}
+				}
+		}
+		for (int k = 0; k < REGISTER_CONNS; k++)
+			close(r[k].fd);
+		free(r);
+	}
+	printf("registered %ld idle clients %s0..%s%ld%s%s in %.2f s\n", n, prefix, prefix, n - 1,
+	       channels ? " in " : "", channels ? channels : "", now() - start);
 	return 0;
 }
 
@@ -730,7 +891,7 @@ main(int argc, char **argv)
 {
 	if (argc >= 5 && strcmp(argv[1], "register") == 0) {
 		port = atoi(argv[2]);
-		return run_register(atol(argv[3]), argv[4]);
+		return run_register(atol(argv[3]), argv[4], argc >= 6 ? argv[5] : NULL);
 	}
 	if (argc >= 5 && strcmp(argv[1], "listen") == 0) {
 		port = atoi(argv[2]);
@@ -755,13 +916,23 @@ main(int argc, char **argv)
 		n_messages = atol(argv[4]);
 		double rate = argc >= 6 ? atof(argv[5]) : 0;
 		long pid = argc >= 7 ? atol(argv[6]) : 0;
+		if (argc >= 8) {
+			channel = argv[7];
+			size_t len = strlen(channel);
+			if (len < 1 || len > 58 || strspn(channel, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			                                            "0123456789_.:-") != len) {
+				fprintf(stderr, "fanout: CHANNEL must be 1..58 of A-Z a-z 0-9 _ . : -\n");
+				return 2;
+			}
+			snprintf(channel_tag, sizeof(channel_tag), "\"channel\":\"%s\"", channel);
+		}
 		if (n_clients < 1 || n_messages < 1 || n_clients > 100000 || n_messages > 100000) {
 			fprintf(stderr, "fanout: N and M must be 1..100000\n");
 			return 2;
 		}
 		return run_fanout(rate, pid);
 	}
-	fprintf(stderr, "usage: fanout lp|ws|sse PORT N M [RATE] [PID] | fanout echo PORT SECONDS"
-	                " | fanout register PORT N PREFIX | fanout listen PORT N SECONDS\n");
+	fprintf(stderr, "usage: fanout lp|ws|sse PORT N M [RATE] [PID] [CHANNEL] | fanout echo PORT SECONDS"
+	                " | fanout register PORT N PREFIX [CHANNELS] | fanout listen PORT N SECONDS\n");
 	return 2;
 }

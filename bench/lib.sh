@@ -16,6 +16,9 @@ trap cleanup EXIT
 start_pushq() {
 	local bin=$1
 	shift
+	# Emptied here, not only by the child's redirection: the wait below must
+	# never read the line of a server started before (whose port is closed).
+	: >"$tmp/pushq.out"
 	"$bin" --port 0 --www www --log warn "$@" >"$tmp/pushq.out" 2>"$tmp/pushq.err" &
 	pushq_pid=$!
 	pids+=("$pushq_pid")

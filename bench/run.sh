@@ -29,10 +29,12 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 if [ "$mode" = quick ]; then
 	duration=5s; conc_list="50"; lp_list="100 1000"; ws_list="1000"; sse_list="1000"; messages=20
 	django_lp_list="100"; ws_rate_n=1000; echo_s=2; listen_n=1000
+	chan_rounds=4; chan_s=2s; chan_modes="lp ws"
 else
 	duration=10s; conc_list="50 200"; lp_list="100 1000 10000"; ws_list="100 1000 10000"
 	sse_list="100 1000 10000"; messages=40
 	django_lp_list="100 1000"; ws_rate_n=1000; echo_s=5; listen_n=10000
+	chan_rounds=6; chan_s=3s; chan_modes="lp ws sse"
 fi
 
 note() { echo "  note: $*" >&2; echo -e "note\t-\t-\t-\t-\t$*" >>"$results"; }
@@ -153,6 +155,9 @@ fanout_run() {
 	eval "$(echo "$result" | sed 's/^RESULT //' | tr ' ' '\n' | sed 's/^/r_/')"
 	local failed=""
 	[ "$r_missing" = 0 ] && [ "$r_duplicated" = 0 ] || failed=" (MISSING $r_missing, DUPLICATED $r_duplicated)"
+	# With a CHANNEL (argument 7): deliveries of another channel, wrong "receivers".
+	[ "${r_wrong_channel:-0}" = 0 ] && [ "${r_receivers_off:-0}" = 0 ] ||
+		failed="$failed (WRONG CHANNEL $r_wrong_channel, RECEIVERS OFF $r_receivers_off)"
 	case "$r_mode" in
 	echo)
 		record "$scenario" "$server" "$r_rate" "round trips/s" higher "$cmd" ;;
@@ -160,13 +165,13 @@ fanout_run() {
 		record "$scenario p99" "$server" "$r_p99" "ms" lower "$cmd$failed"
 		record "$scenario deliveries/s" "$server" "$r_rate" "deliveries/s" higher "$cmd$failed"
 		[ "$r_cpu_us" = "0.000" ] || record "$scenario CPU per delivery" "$server" "$r_cpu_us" "us" lower "$cmd"
-		# The chart: one message at a time only (argument 5 is the rate).
-		[ "${5:-0}" = 0 ] && echo -e "fanout\t$server\t$r_mode\t$r_n\t$r_p99\t$r_missing" >>"$out/fanout.tsv"
+		# The chart: one message at a time only (argument 5 is the rate), the whole room.
+		[ "${5:-0}" = 0 ] && [ -z "${7:-}" ] && echo -e "fanout\t$server\t$r_mode\t$r_n\t$r_p99\t$r_missing" >>"$out/fanout.tsv"
 		;;
 	esac
 	[ -n "${r_rss_per_client_kib:-}" ] && [ "${r_n:-0}" -ge 10000 ] &&
 		record "RSS per idle $r_mode client, N=$r_n" "$server" "$r_rss_per_client_kib" "KiB" lower "$cmd"
-	unset r_mode r_n r_rss_per_client_kib
+	unset r_mode r_n r_rss_per_client_kib r_wrong_channel r_receivers_off
 }
 
 : >"$out/fanout.tsv"
@@ -292,6 +297,151 @@ record "POST /send_msg p99, $listen_n WebSocket clients, -c4" pushq "${p99:-0}" 
 record "POST /send_msg rate, $listen_n WebSocket clients, -c4" pushq "${rps:-0}" "req/s" higher "$cmd"
 stop_pid "$listen_pid"
 stop_pid "$server_pid"
+
+# 5c. channels and direct messages: a publish costs its channel's members,
+# not every client.  The queues are large so that every publish really goes
+# into 10 queues (none is full: "receivers" is checked before and after).
+echo "5c. channels and direct messages"
+cat >"$tmp/chan.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = "content=hello+from+wrk&name=wrk&channel=ten"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+LUA
+cat >"$tmp/dm.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = "content=hello+from+wrk&name=wrk&to=dm0"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+LUA
+chan_opts="--max-clients 200000 --queue-size 10000000 --client-ttl 3600"
+hz=$(getconf CLK_TCK)
+
+# cpu_ticks PID: user + system clock ticks of a process so far
+cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+
+# receivers_of BODY: "receivers" in pushq's answer to one POST /send_msg
+receivers_of() {
+	python3 - "$port" "$1" <<'PY'
+import json, sys, urllib.request
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+try:
+    with opener.open(f"http://127.0.0.1:{sys.argv[1]}/send_msg", sys.argv[2].encode(), timeout=10) as r:
+        print(json.load(r).get("receivers"))
+except Exception as e:
+    print(f"error:{type(e).__name__}")
+PY
+}
+
+# wrk_measure LUA: wrk -c50 on $port/send_msg; sets m_rps, m_cpu_us (the
+# server's CPU per request), m_errors and m_cmd
+wrk_measure() {
+	m_cmd="wrk -t2 -c50 -d$chan_s -s $1 http://127.0.0.1:$port/send_msg"
+	local before after output requests
+	before=$(cpu_ticks "$server_pid")
+	output=$($m_cmd 2>&1) || true
+	after=$(cpu_ticks "$server_pid")
+	m_rps=$(echo "$output" | awk '/Requests\/sec/ {print $2}')
+	requests=$(echo "$output" | awk '/ requests in / {print $1}')
+	m_errors=$(echo "$output" | grep -E "Non-2xx|Socket errors" | tr -s ' ' | tr '\n' ';' || true)
+	m_cpu_us=$(awk -v a="$before" -v b="$after" -v n="${requests:-0}" -v hz="$hz" \
+		'BEGIN { printf "%.2f", (n > 0 ? (b - a) / hz * 1e6 / n : 0) }')
+}
+
+# best VAR VALUE higher|lower: keeps the better of $VAR and VALUE in VAR
+best() {
+	local old=${!1:-}
+	if [ -z "$old" ] || awk -v a="$2" -v b="$old" -v w="$3" 'BEGIN { exit !(w == "higher" ? a > b : a < b) }'; then
+		printf -v "$1" '%s' "$2"
+	fi
+}
+
+# For each kind, two servers at once with the same options: one with the 10
+# members (ten0..9 in ten) and dm0 only, one with 100,000 idle clients (in
+# room) besides; short wrk runs alternate between them, round after round,
+# so that both sides see the same noise of a shared machine.  A side's
+# figure is its best round; the ratio of each round's pair is printed too.
+for kind in chan dm; do
+	if [ $kind = chan ]; then
+		scenario="channel publish: POST /send_msg channel=ten (10 members), -c50"
+		body="content=check&channel=ten" want=10
+	else
+		scenario="direct message: POST /send_msg to=dm0, -c50"
+		body="content=check&to=dm0" want=1
+	fi
+	for others in 0 100000; do
+		start_pushq_server $chan_opts
+		printf -v "port_$others" '%s' "$port"
+		printf -v "pid_$others" '%s' "$server_pid"
+		reg="$fanout register $port 10 ten ten; $fanout register $port 1 dm"
+		if [ "$others" -gt 0 ]; then
+			"$fanout" register "$port" "$others" idle | sed 's/^/    /'
+			reg="$fanout register $port $others idle; $reg"
+		fi
+		"$fanout" register "$port" 10 ten ten >/dev/null
+		"$fanout" register "$port" 1 dm >/dev/null
+		printf -v "reg_$others" '%s' "$reg"
+		printf -v "check_$others" '%s' "$(receivers_of "$body")"
+		unset "rps_$others" "cpu_$others"
+	done
+	pairs=""
+	for round in $(seq "$chan_rounds"); do
+		for others in $([ $((round % 2)) = 1 ] && echo 0 100000 || echo 100000 0); do
+			port_var="port_$others" pid_var="pid_$others"
+			port=${!port_var} server_pid=${!pid_var}
+			wrk_measure "$tmp/$kind.lua"
+			printf '  %-44s %-9s %10s req/s, %s us server CPU per request %s\n' \
+				"$kind, $others other clients, round $round" pushq "${m_rps:-failed}" "$m_cpu_us" "$m_errors"
+			[ -z "$m_errors" ] || note "$kind with $others other clients: wrk saw $m_errors"
+			best "rps_$others" "${m_rps:-0}" higher
+			best "cpu_$others" "$m_cpu_us" lower
+			printf -v "this_$others" '%s' "${m_rps:-0}"
+			printf -v "cmd_$others" '%s' "$build/pushq --max-conns 30000 $chan_opts; $m_cmd${m_errors:+ ($m_errors)}"
+		done
+		pairs="$pairs $(awk -v a="$this_0" -v b="$this_100000" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
+	done
+	for others in 0 100000; do
+		port_var="port_$others" pid_var="pid_$others" check_var="check_$others"
+		port=${!port_var}
+		after=$(receivers_of "$body")
+		[ "${!check_var}" = "$want" ] && [ "$after" = "$want" ] ||
+			note "$kind with $others other clients: receivers ${!check_var} before wrk, $after after (want $want)"
+		stop_pid "${!pid_var}"
+		side=$([ "$others" = 0 ] && echo pushq || echo "+100k others")
+		rps_var="rps_$others" cpu_var="cpu_$others" cmd_var="cmd_$others" reg_var="reg_$others"
+		how="${!cmd_var}; before it: ${!reg_var}; best of $chan_rounds rounds of -d$chan_s, alternating with the other side"
+		record "$scenario" "$side" "${!rps_var}" "req/s" higher "$how"
+		record "${scenario%, -c50} CPU per request" "$side" "${!cpu_var}" "us" lower "$how (server CPU from /proc/PID/stat over requests)"
+	done
+	# pushq = 0 other clients, the "peer" = 100,000 others: the ratio is how
+	# many times faster a publish is without them (target: at most 1.2).
+	verdict=$(echo "$pairs" | awk -v a="$rps_0" -v b="$rps_100000" -v c="$cpu_0" -v d="$cpu_100000" '{
+		n = split($0, p, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (p[j] < p[i]) { t = p[i]; p[i] = p[j]; p[j] = t }
+		med = n % 2 ? p[(n + 1) / 2] : (p[n / 2] + p[n / 2 + 1]) / 2
+		r = b > 0 ? a / b : 0; q = c > 0 ? d / c : 0
+		printf "0 other clients %.0f req/s, 100,000 others %.0f req/s (best of %d rounds each): ratio %.2f (target: at most 1.20, %s); ratio of each round:%s (median %.2f); server CPU per request %.2f us and %.2f us (ratio %.2f)",
+			a, b, n, r, (r > 0 && r <= 1.2) ? "met" : "NOT met", $0, med, c, d, q }')
+	echo "  $kind: $verdict"
+	note "${scenario%%:*}: $verdict"
+done
+
+# Fan-out to one channel: 1,000 members (fan0.. in ch, connected) out of
+# 10,000 clients (8,999 registered in other, one in ch.noise); before each
+# message one other goes to ch.noise or to=fanoutnoise: no member may get it.
+chan_n=1000
+for m in $chan_modes; do
+	label=$(case $m in lp) echo long-poll ;; ws) echo WebSocket ;; sse) echo SSE ;; esac)
+	start_pushq_server
+	"$fanout" register "$port" $((10 * chan_n - chan_n - 1)) other other | sed 's/^/    /'
+	fanout_run "channel fan-out: $label, 1,000 of 10,000 clients" pushq "$m" "$port" "$chan_n" "$messages" 0 "$server_pid" ch
+	stop_pid "$server_pid"
+	# Beside it, the same 1,000 as the whole room (rows 4, 5, 5a), when measured.
+	alone=$(case $m in lp) echo "long-poll fan-out N=$chan_n" ;; ws) echo "WebSocket broadcast N=$chan_n" ;; sse) echo "SSE fan-out N=$chan_n" ;; esac)
+	for what in p99 "CPU per delivery"; do
+		row=$(awk -F'\t' -v s="$alone $what" -v t="channel fan-out: $label, 1,000 of 10,000 clients $what" \
+			'$1 == s && $2 == "pushq" { OFS = "\t"; $1 = t; $2 = "room alone"; $6 = $6 " (the row " s ")"; print }' \
+			"$results")
+		[ -z "$row" ] || echo "$row" >>"$results"
+	done
+done
 
 # 6. echo round trips on one socket
 echo "6. WebSocket echo"
