@@ -233,12 +233,30 @@ listed_before(const srv_channel_list *list, size_t before, const char *name)
 	return false;
 }
 
+/* Whether c's list is `list` already (in order, each name once).  Caller
+ * holds r->table. */
+static bool
+list_is(const srv_client *c, const srv_channel_list *list)
+{
+	size_t distinct = 0;
+	for (size_t i = 0; i < list->n; i++) {
+		if (listed_before(list, i, list->names[i]))
+			continue;
+		if (distinct >= c->n_subs || strcmp(c->subs[distinct].channel->name, list->names[i]) != 0)
+			return false;
+		distinct++;
+	}
+	return distinct == c->n_subs;
+}
+
 srv_sub_rc
 srv_client_set_channels_locked(srv_registry *r, srv_client *c, const srv_channel_list *list)
 {
 	static const srv_channel_list default_list = { 1, { SRV_DEFAULT_CHANNEL } };
 	if (list == NULL)
 		list = &default_list;
+	if (list_is(c, list))
+		return SRV_SUB_OK;          /* nothing to change (names were valid then) */
 	size_t distinct = 0;
 	for (size_t i = 0; i < list->n; i++) {
 		if (!srv_channel_name_valid(list->names[i], strlen(list->names[i])))
@@ -298,6 +316,13 @@ srv_registry_set_channel_limits(srv_registry *r, long per_client, long max_chann
 srv_sub_rc
 srv_client_set_channels(srv_registry *r, srv_client *c, const srv_channel_list *list)
 {
+	/* A long poll that repeats its channels= on every request changes
+	 * nothing: seen under the shared lock, it costs no exclusive one. */
+	pthread_rwlock_rdlock(&r->table);
+	bool same = list_is(c, list);
+	pthread_rwlock_unlock(&r->table);
+	if (same)
+		return SRV_SUB_OK;
 	pthread_rwlock_wrlock(&r->table);
 	srv_sub_rc rc = srv_client_set_channels_locked(r, c, list);
 	pthread_rwlock_unlock(&r->table);
