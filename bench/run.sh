@@ -197,11 +197,7 @@ for conns in $conc_list; do
 done
 
 # 2. POST /send_msg with 0 and 1,000 idle registered clients
-cat >"$tmp/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.body = "content=hello+from+wrk&name=wrk"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-LUA
+cp bench/wrk/send_msg.lua "$tmp/post.lua"     # the script users get (bench/wrk/)
 echo "2. POST /send_msg"
 for idle in 0 1000; do
 	[ "$mode" = quick ] && [ "$idle" = 0 ] && continue
