@@ -13,6 +13,7 @@
 #include "server/metrics.h"
 #include "server/stats.h"
 #include "server/views.h"
+#include "server/core/answer.h"
 #include "server/core/auth.h"
 #include "server/core/static.h"
 #include "server/lab/lab_http.h"
@@ -78,8 +79,13 @@ void
 srv_route_request(srv_conn *c, const http_request *req)
 {
 	const srv_route *r = srv_route_find(req->path, req->path_len);
+	bool lab = r >= srv_lab_routes && r < srv_lab_routes + srv_lab_route_count;
 	c->status = 0;
-	if (srv_auth_origin(c, req))          /* --allow-origin: 403, or a preflight */
+	if (!srv_auth_origin(c, req))         /* --allow-origin: 403, or a preflight */
+		;
+	else if (lab && c->s->cfg.no_lab)
+		srv_answer_error(c, 404, "the queue lab is off on this server (--no-lab)");
+	else
 		srv_route_run(r, c, req);
 	size_t slot = slot_of(r);
 	if (slot < SRV_ROUTE_SLOTS && c->status != 0)

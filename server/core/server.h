@@ -90,6 +90,7 @@ typedef struct {
 	size_t api_key_len;
 	char allow_origins[SRV_ORIGINS_MAX][256];   /* --allow-origin, repeatable */
 	int allow_origin_count;
+	bool no_lab;                  /* --no-lab: the queue lab's routes are 404 */
 } srv_config;
 
 struct srv_conn;                        /* conn.h: one connection */
