@@ -11,8 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-Suite *jwt_suite(void);     /* registered in check_main.c */
-
 static const uint8_t KEY[] = "unit-test-key-of-thirty-two-byte";
 #define KEY_LEN (sizeof(KEY) - 1)
 #define NOW 1.8e9

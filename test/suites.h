@@ -15,6 +15,8 @@ Suite *server_suite(void);
 Suite *wsserver_suite(void);
 Suite *sse_suite(void);
 Suite *lab_suite(void);
+Suite *jwt_suite(void);
+Suite *tokens_suite(void);
 Suite *redis_suite(void);
 Suite *stress_suite(void);
 Suite *routes_suite(void);
