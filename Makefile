@@ -4,6 +4,7 @@
 #   make run        build and start the server on http://127.0.0.1:8000/
 #   make test       the layer check, then every Check suite (unit + integration)
 #   make e2e        the pages in headless chromium (playwright-core)
+#   make e2e-tls    the pages over https behind nginx (docs/nginx.conf)
 #   make asan       the same suites under AddressSanitizer + UBSan (build/asan/)
 #   make tsan       the same suites under ThreadSanitizer (build/tsan/)
 #   make valgrind   the suites under valgrind, without fork (CK_FORK=no)
@@ -63,7 +64,7 @@ QUEUE_BENCH = $(BUILD)/queue_bench
 WAKEUP_FLOOR = $(BUILD)/wakeup_floor
 FANOUT     = $(BUILD)/fanout
 
-.PHONY: all run test check-layers check-excerpts check-install install uninstall stress fuzz e2e asan tsan valgrind bench bench-quick bench-queue clean \
+.PHONY: all run test e2e-tls check-layers check-excerpts check-install install uninstall stress fuzz e2e asan tsan valgrind bench bench-quick bench-queue clean \
         deps-server deps-test deps-fuzz
 
 all: $(PUSHQ) $(TESTS) $(QUEUE_BENCH) $(FANOUT)
@@ -211,6 +212,14 @@ e2e: $(PUSHQ)
 	@test -x /usr/bin/chromium || { echo "chromium is missing: apt-get install chromium" >&2; exit 1; }
 	@test -d test/e2e/node_modules/playwright-core || (cd test/e2e && npm ci --no-audit --no-fund)
 	cd test/e2e && PUSHQ_BIN=$(PUSHQ) node --test --test-concurrency=1 pages.test.mjs excerpts.test.mjs
+
+# The pages over https:// behind nginx with docs/nginx.conf as it is
+# (apt-get install nginx openssl chromium).
+e2e-tls: $(PUSHQ)
+	$(call need,nginx openssl,test -x /usr/sbin/nginx && command -v openssl)
+	@test -x /usr/bin/chromium || { echo "chromium is missing: apt-get install chromium" >&2; exit 1; }
+	@test -d test/e2e/node_modules/playwright-core || (cd test/e2e && npm ci --no-audit --no-fund)
+	cd test/e2e && PUSHQ_BIN=$(PUSHQ) node --test --test-concurrency=1 tls.test.mjs
 
 # Sanitized code is slower: Check's per-test timeouts are stretched to match.
 # ASan keeps freed memory in a quarantine (256 MB by default) to catch late
