@@ -53,6 +53,7 @@ static const char usage_text[] =
 	"      --api-key FILE      the backend's key: publish anywhere, read /stats, /presence\n"
 	"      --allow-origin O    pages from origin O may call the server (repeatable); others 403\n"
 	"      --no-lab            turn the queue lab (/lab/...) off\n"
+	"      --trust-proxy       log the address in X-Forwarded-For (behind nginx)\n"
 	"      --sse-heartbeat S   comment line on a quiet /events stream, seconds (default 15)\n"
 	"      --redis URL         share the room with other nodes: redis://HOST:PORT[/DB]\n"
 	"      --redis-key NAME    the room's Redis stream (default pushq:room)\n"
@@ -68,7 +69,7 @@ static const char usage_text[] =
 enum { OPT_WWW = 256, OPT_POLL_TIMEOUT, OPT_QUEUE_SIZE, OPT_CLIENT_TTL,
        OPT_MAX_CONNS, OPT_MAX_CLIENTS, OPT_HISTORY, OPT_SSE_HEARTBEAT, OPT_REDIS, OPT_REDIS_KEY, OPT_REDIS_HISTORY, OPT_MAX_BODY, OPT_LOG, OPT_VERSION,
        OPT_MAX_CHANNELS_PER_CLIENT, OPT_MAX_CHANNELS, OPT_PRESENCE_EVENTS,
-       OPT_TOKEN_KEY, OPT_API_KEY, OPT_ALLOW_ORIGIN, OPT_NO_LAB };
+       OPT_TOKEN_KEY, OPT_API_KEY, OPT_ALLOW_ORIGIN, OPT_NO_LAB, OPT_TRUST_PROXY };
 
 static const struct option long_options[] = {
 	{ "host", required_argument, NULL, 'H' },
@@ -92,6 +93,7 @@ static const struct option long_options[] = {
 	{ "api-key", required_argument, NULL, OPT_API_KEY },
 	{ "allow-origin", required_argument, NULL, OPT_ALLOW_ORIGIN },
 	{ "no-lab", no_argument, NULL, OPT_NO_LAB },
+	{ "trust-proxy", no_argument, NULL, OPT_TRUST_PROXY },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -221,6 +223,7 @@ parse_options(int argc, char **argv, srv_config *cfg)
 			break;
 		case OPT_PRESENCE_EVENTS: cfg->presence_events = true; break;
 		case OPT_NO_LAB: cfg->no_lab = true; break;
+		case OPT_TRUST_PROXY: cfg->trust_proxy = true; break;
 		case OPT_TOKEN_KEY:
 			cfg->token_key_len = read_key("--token-key", optarg, cfg->token_key,
 			                              sizeof(cfg->token_key));

@@ -68,10 +68,15 @@ async function pollForever() {
       pushq.runLine('held');
       const since = resume && lastId ? '&since=' + lastId : '';
       const channels = first ? pushq.channelsParam(picker.list) : '';
-      const res = await fetch('/get_msg?name=' + encodeURIComponent(name) + since + channels);
+      const res = await fetch(pushq.withToken('/get_msg?name=' + encodeURIComponent(name) + since + channels));
       first = false;
       const waited = ((performance.now() - held) / 1000).toFixed(1);
       held = null;
+      if (pushq.tokenRefusal(res.status)) {    // no token, a bad or expired one, another name's
+        bar.end('error');
+        refused({ status: res.status, error: (await res.json().catch(() => ({}))).error });
+        return;                                // asking again would be refused again
+      }
       if (res.status === 404) {
         bar.end('error');
         setStatus('long.rejoin', {}, 'warn');
@@ -100,6 +105,7 @@ async function pollForever() {
     } catch (error) {
       held = null;
       bar.end('error');
+      if (pushq.tokenRefusal(error.status)) { refused(error); return; }   // registering again was refused
       resume = true;
       setStatus('long.down', { s: (backoff / 1000).toFixed(1) }, 'bad');
       await sleep(backoff);
@@ -109,11 +115,20 @@ async function pollForever() {
   }
 }
 
+// The server refused this page's token: say so, and stop asking.
+function refused(refusal) {
+  pushq.showTokenRefused(name, refusal);
+  setStatus('token.state', {}, 'bad');
+  setLast(null);
+}
+
 // Learn the server's real --poll-timeout, check the name, then start.
+// (With --token-key, /stats is for the API key only: then 10 s it is.)
 async function start() {
   try {
-    const stats = await (await fetch('/stats')).json();
-    pollTimeout = stats.poll_timeout;
+    const res = await fetch('/stats');
+    const stats = res.ok ? await res.json() : {};
+    if (typeof stats.poll_timeout === 'number') pollTimeout = stats.poll_timeout;
   } catch (error) { /* keep 10 s; the loop copes with a server that is away */ }
   drawLead();
   timeline = new pushq.Timeline(document.getElementById('timeline'), { span: Math.max(20, pollTimeout * 2), timeout: pollTimeout });

@@ -10,7 +10,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const random4 = () => Math.random().toString(16).slice(2, 6).padEnd(4, '0');
 const wsBase = () => (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host;
 
-// POST /send_msg: `fields` are content, name (the sender) and channel or to.
+// POST /send_msg: `fields` are content, name (the sender) and channel or to
+// (and this tab's token, when it has one).
 async function publish(fields) {
   const body = new URLSearchParams(fields);
   const res = await fetch('/send_msg', { method: 'POST', body });
@@ -19,23 +20,31 @@ async function publish(fields) {
 }
 
 // The request and the server's answer, as text for a <pre>.
+// (A token is long and not for the eyes: it shows as token=….)
 const exchange = ({ res, answer, body }) =>
-  'POST /send_msg  ' + decodeURIComponent(String(body).replace(/\+/g, ' ')) +
+  'POST /send_msg  ' + decodeURIComponent(String(body).replace(/\+/g, ' ').replace(/(^|&)token=[^&]*/, '$1token=…')) +
   '\n→ ' + res.status + ' ' + JSON.stringify(answer);
 
 // One WebSocket that reconnects (0.5 s, 1 s ... 8 s) while the page is open.
 // onState gets 'connecting', 'open' or 'closed'; onMessage each message.
-function keepSocket(path, onMessage, onState) {
+// With --token-key a name needs a token (`token`, '' for none): a refused
+// handshake or a token that expired (close 1008) is onState('refused',
+// refusal) or ('expired'), and the socket stays closed.
+function keepSocket(name, path, onMessage, onState, token = '') {
   let backoff = 500;
   const open = () => {
     onState('connecting');
-    const socket = new WebSocket(wsBase() + path);
-    socket.addEventListener('open', () => { backoff = 500; onState('open'); });
+    const socket = new WebSocket(wsBase() + pushq.withToken(path, token));
+    let opened = false;
+    socket.addEventListener('open', () => { opened = true; backoff = 500; onState('open'); });
     socket.addEventListener('message', (event) => {
       const data = JSON.parse(event.data);
       if (data.status !== false) onMessage(data);
     });
-    socket.addEventListener('close', () => {
+    socket.addEventListener('close', async (event) => {
+      if (event.code === 1008) return onState('expired');
+      const refusal = opened ? null : await pushq.checkToken(name, token, new URLSearchParams(path.split('?')[1]).get('channels')?.split(',') ?? []);
+      if (refusal) return onState('refused', refusal);
       onState('closed', backoff);
       setTimeout(open, backoff);
       backoff = Math.min(backoff * 2, 8000);
@@ -46,9 +55,10 @@ function keepSocket(path, onMessage, onState) {
 
 // A status pill in the words of the WebSocket chat.
 function drawState(el, state, backoff) {
-  const key = { connecting: 'ws.state.connecting', open: 'ws.state.open', closed: 'ws.state.closed' }[state];
+  const key = { connecting: 'ws.state.connecting', open: 'ws.state.open', closed: 'ws.state.closed',
+    refused: 'token.state', expired: 'token.state.expired' }[state];
   el.textContent = pushq.t(key, { s: ((backoff ?? 0) / 1000).toFixed(1) });
-  el.className = 'status ' + (state === 'open' ? 'ok' : state === 'closed' ? 'bad' : 'warn');
+  el.className = 'status ' + (state === 'open' ? 'ok' : state === 'connecting' ? 'warn' : 'bad');
 }
 
 // ------------------------------------------------- the page's own clients
@@ -98,7 +108,8 @@ function buildClients() {
     c.list.innerHTML = '<li class="hint" data-i18n="ch.client.empty"></li>';
     c.card.append(title, row, state, c.verdict, c.list);
     host.append(c.card);
-    keepSocket('/ws?name=' + encodeURIComponent(c.name) + pushq.channelsParam(c.channels), (data) => {
+    // (They have no tokens: with --token-key they are refused, and say so.)
+    keepSocket(c.name, '/ws?name=' + encodeURIComponent(c.name) + pushq.channelsParam(c.channels), (data) => {
       c.list.querySelector('.hint')?.remove();
       pushq.showMessage(c.list, data);
       c.got.add(data.id);
@@ -196,12 +207,16 @@ function drawDemoLead() {
 }
 
 // ------------------------------------------------------------- this tab
-// This tab is one client: ?name= (else a new one) in one channel, ?channel=
-// (else lobby), both kept in the URL so a reload stays the same client.
+// This tab is one client: ?name= (else its ?token='s name, else a new one)
+// in one channel, ?channel= (else lobby), both kept in the URL so a reload
+// stays the same client. Its ?token= goes with each of its requests.
 const params = new URLSearchParams(location.search);
 const tabNote = document.getElementById('tab-note');
-const tabName = params.get('name') || 'tab-' + random4();
-let tabChannel = params.get('channel') || 'lobby';
+const tabToken = pushq.pageToken();
+const tokenSub = pushq.tokenClaims()?.sub;
+const tabName = params.get('name') || (typeof tokenSub === 'string' && tokenSub) || 'tab-' + random4();
+const tokenChannels = pushq.tokenClaims()?.channels;   // with a token: its first channel (absent: room)
+let tabChannel = params.get('channel') || (tabToken ? (Array.isArray(tokenChannels) && tokenChannels[0]) || 'room' : 'lobby');
 if (!pushq.validChannel(tabChannel)) { pushq.setNote(tabNote, 'pick.bad'); tabChannel = 'lobby'; }
 if (params.get('name') !== tabName || params.get('channel') !== tabChannel) {
   params.set('name', tabName);
@@ -225,10 +240,14 @@ function startTab() {
     location.search = params.toString();
   });
   const list = document.getElementById('content');
-  keepSocket('/ws?name=' + encodeURIComponent(tabName) + pushq.channelsParam([tabChannel]), (data) => {
+  keepSocket(tabName, '/ws?name=' + encodeURIComponent(tabName) + pushq.channelsParam([tabChannel]), (data) => {
     list.querySelector('.hint')?.remove();
     pushq.showMessage(list, data);
-  }, (s, backoff) => { tabState = [s, backoff]; drawState(document.getElementById('state'), s, backoff); });
+  }, (s, backoff) => {
+    if (s === 'refused' || s === 'expired') pushq.showTokenRefused(tabName, s === 'expired' ? { expired: true } : backoff, tabNote);
+    tabState = [s, backoff];
+    drawState(document.getElementById('state'), s, backoff);
+  }, tabToken);
   document.getElementById('tab-send-form').addEventListener('submit', (event) => {
     event.preventDefault();
     tabSend({ channel: document.getElementById('tab-target-channel').value.trim() });
@@ -247,7 +266,7 @@ async function tabSend(target) {
   pushq.setNote(tabNote, null);
   pushq.runLine(target.to !== undefined ? 'direct' : 'channel', 'put', 'post');
   try {
-    lastSend = { target, sent: await publish({ content: text, name: tabName, ...target }) };
+    lastSend = { target, sent: await publish(pushq.tokenFields({ content: text, name: tabName, ...target }, tabToken)) };
     if (lastSend.sent.answer.status && box.value === text) box.value = '';
   } catch (error) {
     lastSend = { target, down: true };
@@ -280,6 +299,7 @@ function drawSend() {
     delete host.dataset.receivers;
     line.className = 'note bad';
     line.textContent = res.status === 404 ? pushq.t('ch.send.unknown', { to: target.to })
+      : pushq.tokenRefusal(res.status) ? pushq.t('send.token', { status: res.status, text: answer.error })
       : pushq.t('pick.refused', { text: answer.error });
   }
   host.append(pre, line);
@@ -288,13 +308,13 @@ function drawSend() {
 // Who is online in this tab's channel: GET /presence?channel=, every second.
 async function pollPresence() {
   try {
-    const res = await fetch('/presence?channel=' + encodeURIComponent(tabChannel));
+    const res = await fetch(pushq.withToken('/presence?channel=' + encodeURIComponent(tabChannel), tabToken));
     lastPresence = res.ok ? await res.json() : { error: res.status };
   } catch (error) {
     lastPresence = { error: 'down' };
   }
   drawPresence();
-  setTimeout(pollPresence, 1000);
+  if (!pushq.tokenRefusal(lastPresence.error)) setTimeout(pollPresence, 1000);   // refused: asking again would be too
 }
 
 function drawPresence() {
@@ -306,7 +326,8 @@ function drawPresence() {
   const names = document.getElementById('presence-names');
   if (p.error) {
     host.innerHTML = '<li class="hint"></li>';
-    host.firstChild.textContent = pushq.t('ch.presence.down');
+    host.firstChild.textContent = pushq.tokenRefusal(p.error) ? pushq.t('ch.presence.token', { status: p.error })
+      : pushq.t('ch.presence.down');
     return;
   }
   const items = p.clients.map((client) => {

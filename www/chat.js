@@ -18,7 +18,9 @@ async function sendFromForm(box, from, target = {}) {
   try {
     const res = await sendMessage(text, from, target);
     if (!res.ok) {
-      setNote(note, 'send.refused', { status: res.status, text: (await res.text()).slice(0, 200) });
+      const text = (await res.text()).slice(0, 200);
+      // 401, 403: the page's token (none, expired, or not for this channel).
+      setNote(note, pushq.tokenRefusal(res.status) ? 'send.token' : 'send.refused', { status: res.status, text });
       return;
     }
     if (box.value === text) box.value = '';
@@ -58,9 +60,13 @@ function setNote(el, key, vars = {}) {
 
 // Registers a long-polling client (GET /ab_b1?name=, as the seed's page load
 // did); with `channels` (a list), that is exactly the client's channels.
+// A refusal throws an Error with the status (and the server's error).
 async function register(name, channels) {
-  const res = await fetch('/ab_b1?name=' + encodeURIComponent(name) + channelsParam(channels));
-  if (!res.ok) throw new Error('register: ' + res.status);
+  const res = await fetch(pushq.withToken('/ab_b1?name=' + encodeURIComponent(name) + channelsParam(channels)));
+  if (!res.ok) {
+    const answer = await res.json().catch(() => ({}));
+    throw Object.assign(new Error('register: ' + res.status), { status: res.status, error: answer.error || '' });
+  }
 }
 
 // "&channels=a,b" for a URL (nothing for no list): the commas stay commas.
@@ -69,9 +75,10 @@ function channelsParam(channels) {
 }
 
 // POST /send_msg with a form body, as the seed's jQuery did; `target` adds
-// channel=C or to=NAME.
+// channel=C or to=NAME, and the page's token goes along (with --token-key,
+// the message's from is the token's name).
 function sendMessage(content, from, target = {}) {
-  return fetch('/send_msg', { method: 'POST', body: new URLSearchParams({ content, name: from, ...target }) });
+  return fetch('/send_msg', { method: 'POST', body: new URLSearchParams(pushq.tokenFields({ content, name: from, ...target })) });
 }
 
 // The delay of a message: now minus the server's send time (sent_at, ms
@@ -131,12 +138,19 @@ const CHANNEL_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 const validChannel = (channel) => CHANNEL_RE.test(channel);
 const channelsKey = (name) => 'pushq.channels.' + name;
 
+// With a token, only the channels it allows (its "channels", absent: room):
+// asking for another would be refused.
 function storedChannels(name) {
+  let list = ['room'];
   try {
-    const list = JSON.parse(localStorage.getItem(channelsKey(name)));
-    if (Array.isArray(list) && list.length && list.every((c) => CHANNEL_RE.test(c))) return list;
+    const stored = JSON.parse(localStorage.getItem(channelsKey(name)));
+    if (Array.isArray(stored) && stored.length && stored.every((c) => CHANNEL_RE.test(c))) list = stored;
   } catch (error) { /* not a list: the default */ }
-  return ['room'];
+  if (!pushq.pageToken()) return list;
+  const claim = pushq.tokenClaims()?.channels;
+  const allowed = Array.isArray(claim) ? claim.filter((c) => typeof c === 'string' && CHANNEL_RE.test(c)) : ['room'];
+  const kept = list.filter((c) => allowed.includes(c));
+  return kept.length ? kept : allowed.length ? allowed : list;
 }
 
 // POST /subscribe or /unsubscribe; the answer's list, or an Error whose
@@ -144,7 +158,7 @@ function storedChannels(name) {
 async function changeChannel(action, name, channel) {
   let res;
   try {
-    res = await fetch('/' + action, { method: 'POST', body: new URLSearchParams({ name, channel }) });
+    res = await fetch('/' + action, { method: 'POST', body: new URLSearchParams(pushq.tokenFields({ name, channel })) });
   } catch (error) { throw new Error('down'); }
   const answer = await res.json().catch(() => ({}));
   if (!res.ok || !answer.status) throw Object.assign(new Error(answer.error || String(res.status)), { status: res.status });
@@ -211,6 +225,7 @@ function channelPicker(name) {
     } catch (error) {
       if (error.message === 'down') setNote(note, 'pick.down');
       else if (error.status === 404) setNote(note, 'pick.unknown');
+      else if (pushq.tokenRefusal(error.status)) setNote(note, 'pick.token', { status: error.status, text: error.message });
       else setNote(note, 'pick.refused', { text: error.message });
       return false;
     }

@@ -62,7 +62,7 @@ setInterval(function () { $.ajax({url: '/get_msg/', ...}) }, 5000)   ⟦wait⟧`
   …
     for (;;) {
       …
-        const res = await fetch('/get_msg?timeout=0&name=' + encodeURIComponent(name));   ⟦ask⟧
+        const res = await fetch(pushq.withToken('/get_msg?timeout=0&name=' + encodeURIComponent(name)));   ⟦ask⟧
         …
       if (!data.status) {
         …
@@ -130,7 +130,7 @@ srv_client_next(srv_registry *r, srv_client *c, double timeout_s,
 	queue_rc rc = srv_client_take(r, c, timeout_s, cancel, &d->msg, &d->gap);   ⟦held⟧` },
       { title: 'www/ab_b1.js — pollForever', code: `  for (;;) {
     …
-      const res = await fetch('/get_msg?name=' + encodeURIComponent(name) + since + channels);   ⟦held⟧
+      const res = await fetch(pushq.withToken('/get_msg?name=' + encodeURIComponent(name) + since + channels));   ⟦held⟧
       …
       const data = await res.json();
       …
@@ -179,7 +179,7 @@ srv_client_next(srv_registry *r, srv_client *c, double timeout_s,
 		dst[i] = data[i] ^ d->mask[(d->payload_pos + i) & 3];   ⟦frame⟧` },
       { title: 'www/ws.js — connect, and the send form', code: `  return '/ws?name=' + encodeURIComponent(name) + pushq.channelsParam(picker.list);
   …
-  socket = new WebSocket(scheme + location.host + wsPath() + since);   ⟦open⟧
+  socket = new WebSocket(scheme + location.host + pushq.withToken(wsPath() + since));   ⟦open⟧
   …
   socket.addEventListener('message', (event) => {
     const data = JSON.parse(event.data);    // the same JSON as /get_msg   ⟦frame⟧
@@ -208,7 +208,7 @@ srv_client_next(srv_registry *r, srv_client *c, double timeout_s,
 		stream(c, client, hung_up, srv_auth_expires(&who));   ⟦event⟧` },
       { title: 'www/sse.js — the EventSource', code: `// EventSource does the whole protocol: it sends GET /events, parses the
 // stream, and on a cut waits \`retry\` ms and reconnects with Last-Event-ID.   ⟦resume⟧
-const source = new EventSource('/events?name=' + encodeURIComponent(name));   ⟦open⟧
+const source = new EventSource(pushq.withToken('/events?name=' + encodeURIComponent(name)));   ⟦open⟧
 …
 source.addEventListener('message', (event) => {
   const data = JSON.parse(event.data);          // the same JSON as /get_msg   ⟦event⟧
@@ -231,7 +231,7 @@ source.addEventListener('message', (event) => {
 …
       const data = await getMsg(tech, 10, 'long');   ⟦long⟧
 …
-  socket = new WebSocket('ws://' + location.host + '/ws?name=' + encodeURIComponent(tech.name));   ⟦ws⟧
+  socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws?name=' + encodeURIComponent(tech.name));   ⟦ws⟧
 …
   stream = new EventSource('/events?name=' + encodeURIComponent(tech.name));   ⟦sse⟧` },
       { title: 'www/chat.js — delayOf', code: `// The delay of a message: now minus the server's send time (sent_at, ms

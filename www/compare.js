@@ -163,6 +163,7 @@ async function getMsg(tech, timeout, label) {
   try {
     const res = await fetch('/get_msg?timeout=' + timeout + '&name=' + encodeURIComponent(tech.name));
     tech.bytes += await answerBytes(res);
+    if (pushq.tokenRefusal(res.status)) { bar.end('error'); refusedByTokens(); return null; }
     if (res.status === 404) { bar.end('error'); await pushq.register(tech.name); return null; }
     const data = await res.json();
     bar.end(data.status ? 'message' : timeout ? 'timeout' : 'empty');
@@ -208,7 +209,7 @@ function openSocket() {
   tech.requests++;                                  // the one upgrade request
   pushq.runLine('ws');
   const bar = timeline.start('ws', null);
-  socket = new WebSocket('ws://' + location.host + '/ws?name=' + encodeURIComponent(tech.name));
+  socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws?name=' + encodeURIComponent(tech.name));
   socket.addEventListener('close', () => {
     bar.end('error');
     if (running) setTimeout(() => { if (running) openSocket(); }, 1000);
@@ -240,9 +241,16 @@ async function sendOne() {
   try {
     const res = await pushq.sendMessage('compare #' + (sent + 1), 'compare');
     if (res.ok) { sent++; pushq.setNote(note, null); }
+    else if (pushq.tokenRefusal(res.status)) refusedByTokens();
   } catch (error) {
     pushq.setNote(note, 'cmp.down');
   }
+}
+// A server with --token-key refuses this page's made-up names (and its
+// sender): say so once, and stop.
+function refusedByTokens() {
+  pushq.setNote(document.getElementById('cmp-note'), 'cmp.token');
+  if (running) stop();
 }
 function scheduleSends() {
   clearInterval(generator);

@@ -34,7 +34,11 @@ async function pollOnce() {
       pushq.runLine('ask');
       let data;
       try {
-        const res = await fetch('/get_msg?timeout=0&name=' + encodeURIComponent(name));
+        const res = await fetch(pushq.withToken('/get_msg?timeout=0&name=' + encodeURIComponent(name)));
+        if (pushq.tokenRefusal(res.status)) {   // the token: none, bad, expired, another name's
+          bar.end('error');
+          throw Object.assign(new Error('refused'), { status: res.status, error: (await res.json().catch(() => ({}))).error });
+        }
         if (res.status === 404) { bar.end('error'); await pushq.register(name); break; }
         data = await res.json();
       } catch (error) {
@@ -57,6 +61,12 @@ async function pollOnce() {
     }
   } catch (error) {
     count('failed');
+    if (pushq.tokenRefusal(error.status)) {     // asking again would be refused again: stop
+      pushq.showTokenRefused(name, error);
+      running = false;
+      drawToggle();
+      return;
+    }
     pushq.setNote(note, 'short.down');
   }
   schedule();                           // then wait one interval

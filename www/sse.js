@@ -37,9 +37,10 @@ function showRaw(event) {
   raw.scrollTop = raw.scrollHeight;
 }
 
+// The page's ?token= goes in the URL: an EventSource sets no headers.
 // EventSource does the whole protocol: it sends GET /events, parses the
 // stream, and on a cut waits `retry` ms and reconnects with Last-Event-ID.
-const source = new EventSource('/events?name=' + encodeURIComponent(name));
+const source = new EventSource(pushq.withToken('/events?name=' + encodeURIComponent(name)));
 
 pushq.runLine('open');
 source.addEventListener('open', async () => {
@@ -56,7 +57,9 @@ source.addEventListener('open', async () => {
   replayed = 0;
   drawReplay();
   // The newest id when we came back: every message up to it was replayed.
-  const stats = await (await fetch('/stats')).json();
+  // (With --token-key /stats is the API key's: then every one counts.)
+  const stats = await fetch('/stats').then((res) => (res.ok ? res.json() : null)).catch(() => null);
+  if (!stats?.messages) return;
   replayUpTo = stats.messages.last_id;
   replayed = 0;
   for (const [id, item] of sinceOpen) {
@@ -90,9 +93,18 @@ source.addEventListener('message', (event) => {
   if (data.missed) document.getElementById('missed-count').textContent = (missed += data.missed);
 });
 
-source.addEventListener('error', () => {
+source.addEventListener('error', async () => {
   // readyState CONNECTING: the browser is already on its way back.
   setState('sse.state.lost', 'bad');
+  // CLOSED: the server answered with an error, and the browser gave up. A
+  // 401 or 403 is the token's (none, bad, expired — the stream ends when it
+  // expires, and the reconnect is refused — or another name's); ask which.
+  if (source.readyState !== EventSource.CLOSED) return;
+  const refusal = await pushq.checkToken(name);
+  if (refusal) {
+    pushq.showTokenRefused(name, refusal);
+    setState('token.state', 'bad');
+  }
 });
 
 document.getElementById('send-form').addEventListener('submit', (event) => {

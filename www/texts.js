@@ -447,6 +447,31 @@ Object.assign(TEXTS.zh, {
   'ch.got.empty': '还没有消息。发到这个频道，或者在另一个标签页给这个名字发一条私信。',
 });
 
+// Texts of tokens (--token-key): what a chat page says when the server
+// refuses its token.
+Object.assign(TEXTS.en, {
+  'token.refused': 'The server refused this page ({status}: {error}): this page’s token is missing, expired or not for the name “{name}”.',
+  'token.none': 'This server wants a token: open the page with ?name={name}&token=… (a token made for {name}).',
+  'token.fix': 'Open the page with a new token made for {name}: ?name={name}&token=….',
+  'token.expired': 'The token expired: the server closed the WebSocket (1008). Open the page with a new token (?token=…) to go on.',
+  'token.state': 'refused: no valid token for this name', 'token.state.expired': 'closed: the token expired',
+  'send.token': 'The server refused the message ({status}): this page’s token is missing, expired or may not publish there — {text}',
+  'pick.token': 'Refused ({status}): {text} — this page’s token does not allow it.',
+  'ch.presence.token': 'The server refused to say who is online ({status}): this tab’s token is missing or not for this channel.',
+  'cmp.token': 'This server wants tokens (--token-key): the four clients of this page are made-up names with none, so the comparison cannot run here. Run it on a server without --token-key.',
+});
+Object.assign(TEXTS.zh, {
+  'token.refused': '服务器拒绝了这个页面（{status}：{error}）：这个页面的令牌缺失、已过期，或者不是给“{name}”这个名字的。',
+  'token.none': '这个服务器要令牌：用 ?name={name}&token=…（为 {name} 生成的令牌）打开这个页面。',
+  'token.fix': '用为 {name} 新生成的令牌打开这个页面：?name={name}&token=…。',
+  'token.expired': '令牌过期了：服务器关闭了 WebSocket（1008）。用新的令牌（?token=…）重新打开页面，就能接着收。',
+  'token.state': '被拒绝：没有这个名字的有效令牌', 'token.state.expired': '已关闭：令牌过期了',
+  'send.token': '服务器拒收了这条消息（{status}）：这个页面的令牌缺失、已过期，或者不能发到那里——{text}',
+  'pick.token': '被拒绝（{status}）：{text}——这个页面的令牌不允许。',
+  'ch.presence.token': '服务器不肯说谁在线（{status}）：这个标签页的令牌缺失，或者不是给这个频道的。',
+  'cmp.token': '这个服务器要令牌（--token-key）：这个页面的四个客户端是随手起的名字，都没有令牌，所以这里没法对比。请在不带 --token-key 的服务器上运行。',
+});
+
 // ---------------------------------------------------------------- lookup
 const LANG_KEY = 'pushq.lang';   // the chosen language, kept in localStorage
 

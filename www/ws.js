@@ -22,6 +22,8 @@ document.addEventListener('pushq:lang', () => setState(stateKey, stateVars, stat
 // One connection; if it drops, reconnect after 0.5 s, 1 s, 2 s ... 8 s, and
 // resume: ?since=<the last id we saw> brings every message sent meanwhile.
 // channels= is the picker's list now, so a reconnect keeps what was joined.
+// The page's ?token= goes in the query too: a browser cannot set a header
+// on a WebSocket.
 function wsPath() {
   return '/ws?name=' + encodeURIComponent(name) + pushq.channelsParam(picker.list);
 }
@@ -29,9 +31,11 @@ function connect(backoff = 500) {
   setState('ws.state.connecting', {}, 'warn');
   const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
   const since = lastId ? '&since=' + lastId : '';
-  socket = new WebSocket(scheme + location.host + wsPath() + since);
+  socket = new WebSocket(scheme + location.host + pushq.withToken(wsPath() + since));
   pushq.runLine('open');
+  let opened = false;
   socket.addEventListener('open', () => {
+    opened = true;
     backoff = 500;
     setState('ws.state.open', {}, 'ok');
     pushq.checkNameInUse(name, 1);      // our own socket is one session
@@ -50,7 +54,24 @@ function connect(backoff = 500) {
     if (data.dropped) document.getElementById('dropped-count').textContent = (dropped += data.dropped);
     if (data.missed) document.getElementById('missed-count').textContent = (missed += data.missed);
   });
-  socket.addEventListener('close', () => {
+  socket.addEventListener('close', async (event) => {
+    // 1008: the server closed us because the token expired. The same token
+    // would be refused now: the page needs a new one (and then resumes).
+    if (event.code === 1008) {
+      pushq.showTokenRefused(name, { expired: true });
+      setState('token.state.expired', {}, 'bad');
+      return;
+    }
+    // A handshake the server refused (401, 403) looks like any failed
+    // connection to the page: ask the server whether it was the token.
+    if (!opened) {
+      const refusal = await pushq.checkToken(name, pushq.pageToken(), picker.list);
+      if (refusal) {
+        pushq.showTokenRefused(name, refusal);
+        setState('token.state', {}, 'bad');
+        return;
+      }
+    }
     setState('ws.state.closed', { s: (backoff / 1000).toFixed(1) }, 'bad');
     setTimeout(() => connect(Math.min(backoff * 2, 8000)), backoff);
   });

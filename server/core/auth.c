@@ -27,7 +27,9 @@ srv_auth_now(void)
 static void
 refuse(srv_conn *c, int status, const char *error, bool token_presented)
 {
-	srv_log(SRV_LOG_INFO, "auth: %d %s", status, error);
+	char peer[64];
+	srv_conn_peer(c, peer, sizeof(peer));
+	srv_log(SRV_LOG_INFO, "auth: %d for %s: %s", status, peer, error);
 	if (status != 401) {
 		srv_answer_error(c, status, error);
 		return;

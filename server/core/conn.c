@@ -11,6 +11,7 @@
 #include "server/common/clock.h"
 #include "server/common/thread.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -161,6 +162,27 @@ srv_conn_shrink_input(srv_conn *c, size_t size)
 	return c->in;
 }
 
+void
+srv_conn_peer(const srv_conn *c, char *out, size_t cap)
+{
+	if (c->s->cfg.trust_proxy && c->forwarded_for != NULL) {
+		const char *last = strrchr(c->forwarded_for, ',');   /* the proxy's own hop */
+		last = last != NULL ? last + 1 : c->forwarded_for;
+		while (*last == ' ')
+			last++;
+		snprintf(out, cap, "%s", last);
+		return;
+	}
+	struct sockaddr_storage addr;
+	socklen_t len = sizeof(addr);
+	snprintf(out, cap, "?");
+	if (getpeername(c->fd, (struct sockaddr *)&addr, &len) != 0)
+		return;
+	void *ip = addr.ss_family == AF_INET ? (void *)&((struct sockaddr_in *)&addr)->sin_addr
+	                                      : (void *)&((struct sockaddr_in6 *)&addr)->sin6_addr;
+	inet_ntop(addr.ss_family, ip, out, (socklen_t)cap);
+}
+
 /* ------------------------------------------------------------------ */
 /* Reading                                                             */
 /* ------------------------------------------------------------------ */
@@ -219,6 +241,7 @@ answer_buffered(srv_conn *c)
 		c->head_only = req->method == HTTP_HEAD;
 		c->keep_alive = req->keep_alive;
 		c->cors_origin = NULL;
+		c->forwarded_for = http_header(req, "X-Forwarded-For");
 		c->s->route(c, req);
 		if (c->taken_over)
 			return false;        /* a session ran (and freed the parser) */

@@ -33,6 +33,7 @@ typedef struct srv_conn {
 	bool keep_alive;          /* keep the connection after this answer */
 	bool taken_over;          /* srv_conn_take_over ran: no more HTTP */
 	int status;               /* the last answer's status (for /metrics) */
+	const char *forwarded_for; /* this request's X-Forwarded-For, or NULL */
 	const char *cors_origin;  /* this request's Origin, when it is allowed:
 	                             every answer to it carries CORS headers */
 } srv_conn;
@@ -88,6 +89,11 @@ bool srv_conn_take_over(srv_conn *c);
  * the old one is freed anyway).
  */
 char *srv_conn_shrink_input(srv_conn *c, size_t size);
+
+/* Who is at the other end, for a log line: the peer's address, or with
+ * --trust-proxy the last address in X-Forwarded-For (what the proxy in
+ * front saw).  Into out[cap]. */
+void srv_conn_peer(const srv_conn *c, char *out, size_t cap);
 
 /*
  * The thread of one accepted connection (started by server.c): reads

@@ -3,9 +3,11 @@
 // 127.0.0.1. Run with `make e2e`. Screenshots go to build/e2e/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { createServer, connect } from 'node:net';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -18,10 +20,10 @@ let browser, server;
 const leftLoopback = [];            // every request to a host other than 127.0.0.1
 
 // ------------------------------------------------------------------ server
-function startServer(port = 0) {
+function startServer(port = 0, extra = []) {
   return new Promise((resolve, reject) => {
     const proc = spawn(PUSHQ, ['--port', String(port), '--www', ROOT + 'www', '--log', 'warn',
-      '--poll-timeout', '3', '--max-body', '262144'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      '--poll-timeout', '3', '--max-body', '262144', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
     const timer = setTimeout(() => reject(new Error('pushq did not start')), 5000);
     proc.stdout.once('data', (chunk) => {
       clearTimeout(timer);
@@ -762,6 +764,104 @@ test('the chat pages: the channel picker joins and leaves, the to field sends a 
   await shot(ws, 'chat-channels-ws-zh.png');
   await shot(sse, 'chat-channels-sse-en.png');
   for (const p of [poll, ws, sse]) await p.context().close();
+});
+
+test('with --token-key the chat pages pass their ?token= on, and say plainly when it is refused', async () => {
+  const dir = mkdtempSync(tmpdir() + '/pushq-e2e-token-');
+  const keyFile = dir + '/token.key';
+  writeFileSync(keyFile, randomBytes(32).toString('hex') + '\n');
+  const makeToken = (sub, ttl = 600) => execFileSync(PUSHQ,
+    ['token', '--key', keyFile, '--sub', sub, '--channels', 'room', '--pub', 'room', '--ttl', String(ttl)],
+    { encoding: 'utf8' }).trim();
+  const locked = await startServer(0, ['--token-key', keyFile]);
+  const pages = [];
+  const open = async (path, lang = 'en') => {
+    const page = await newPage(lang);
+    pages.push(page);
+    const res = await page.goto(locked.base + path);
+    return [page, res];
+  };
+  // What a page says about its token: the note's key and text.
+  const tokenNote = async (page) => {
+    const note = page.locator('#token-note:not([hidden])');
+    await note.waitFor({ timeout: WAIT });
+    return [await note.getAttribute('data-key'), await note.textContent()];
+  };
+  try {
+    assert.equal((await fetch(locked.base + '/get_msg?name=alice&timeout=0')).status, 401);   // really locked
+
+    // With a token: the long-poll page as alice, the WebSocket page as wes
+    // (its name from the token alone), the SSE page as sam.
+    const [alice] = await open('/ab_b1?name=alice&token=' + makeToken('alice'));
+    const [wes] = await open('/ws.html?token=' + makeToken('wes'), 'zh');
+    const [sam] = await open('/sse.html?name=sam&token=' + makeToken('sam'));
+    assert.equal(await wes.inputValue('#name'), 'wes');
+    await wes.locator('#state.ok').waitFor({ timeout: WAIT });
+    await sam.locator('#state.ok').waitFor({ timeout: WAIT });
+    await alice.locator('#status.warn').waitFor({ timeout: WAIT });   // held: the first /get_msg was taken
+    await alice.fill('#d2', 'hello with a token');
+    await alice.click('#d1');
+    for (const p of [alice, wes, sam]) await waitForMessage(p, 'hello with a token');
+    await wes.fill('#d2', 'and back over the socket');
+    await wes.click('#d1');
+    for (const p of [alice, wes, sam]) await waitForMessage(p, 'and back over the socket');
+    for (const p of [alice, wes, sam]) {
+      assert.deepEqual(await p.locator('#content li .from').allTextContents(), ['alice', 'wes']);   // from = the token's sub
+      assert.equal(await p.locator('#token-note').isHidden(), true);
+    }
+    assert.equal(await alice.locator('#send-note').isHidden(), true);
+    await shot(alice, 'token-longpoll-alice-en.png');
+    await shot(wes, 'token-websocket-wes-zh.png');
+
+    // Without a token. The long-poll page's own address registers its name,
+    // so the server refuses the page itself; the same page as a file says why.
+    const [, bare] = await open('/ab_b1?name=bob');
+    assert.equal(bare.status(), 401);
+    const [bobPoll] = await open('/ab_b1.html?name=bob');
+    const [key1, text1] = await tokenNote(bobPoll);
+    assert.equal(key1, 'token.refused');
+    assert.match(text1, /401.*token is missing, expired or not for the name “bob”/);
+    await bobPoll.locator('#status.bad').waitFor({ timeout: WAIT });
+    await shot(bobPoll, 'token-refused-longpoll-en.png');
+    const [bobWs] = await open('/ws.html?name=bob', 'zh');
+    const [key2, text2] = await tokenNote(bobWs);
+    assert.equal(key2, 'token.refused');
+    assert.match(text2, /401.*令牌缺失、已过期，或者不是给“bob”/);
+    await bobWs.locator('#state.bad').waitFor({ timeout: WAIT });
+    await shot(bobWs, 'token-refused-websocket-zh.png');
+    // ... and in the other language after the toggle.
+    await bobWs.click('#lang-toggle');
+    assert.match(await bobWs.textContent('#token-note'), /401.*token is missing, expired or not for the name “bob”/);
+
+    // A token for another name: refused too, on both pages.
+    const aliceToken = makeToken('alice');
+    const [, stolen] = await open('/ab_b1?name=mallory&token=' + aliceToken);
+    assert.equal(stolen.status(), 403);
+    for (const path of ['/ab_b1.html', '/ws.html']) {
+      const [mallory] = await open(path + '?name=mallory&token=' + aliceToken);
+      const [key, text] = await tokenNote(mallory);
+      assert.equal(key, 'token.refused');
+      assert.match(text, /403.*another name.*not for the name “mallory”/);
+      if (path === '/ws.html') await shot(mallory, 'token-other-name-websocket-en.png');
+    }
+
+    // A token that runs out: the WebSocket is closed with 1008 and the page
+    // says the token expired; the SSE stream ends and its reconnect is refused.
+    const [eve] = await open('/ws.html?name=eve&token=' + makeToken('eve', 3));
+    const [eva] = await open('/sse.html?name=eva&token=' + makeToken('eva', 3));
+    await eve.locator('#state.ok').waitFor({ timeout: WAIT });
+    const [key3, text3] = await tokenNote(eve);
+    assert.equal(key3, 'token.expired');
+    assert.match(text3, /token expired.*1008/);
+    await shot(eve, 'token-expired-websocket-en.png');
+    const [key4, text4] = await tokenNote(eva);
+    assert.equal(key4, 'token.refused');
+    assert.match(text4, /401: token expired/);
+  } finally {
+    for (const p of pages) await p.context().close();
+    await stopServer(locked);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('no request left 127.0.0.1', () => {
