@@ -289,8 +289,9 @@ default_www(char *out, size_t cap)
 		*slash = '\0';
 		char beside[PATH_MAX + 32];
 		snprintf(beside, sizeof(beside), "%s/../share/pushq/www", exe);
-		if (is_dir(beside) && strlen(beside) < cap)
-			snprintf(out, cap, "%s", beside);
+		size_t len = strlen(beside);
+		if (is_dir(beside) && len < cap)
+			memcpy(out, beside, len + 1);
 	}
 }
 
