@@ -270,7 +270,7 @@ START_TEST(both_nodes_deliver_the_same_ids_in_order)
 		post(i % 2 ? &node_a : &node_b, body, 200);
 	}
 	for (long id = 1; id <= 20; id++) {
-		char want[96];
+		char want[160];
 		snprintf(want, sizeof(want), "\"msg\":\"m%ld\",\"id\":%ld,", id, id);
 		expect_get(&node_a, "on-a", want);
 		expect_get(&node_b, "on-b", want);
@@ -294,7 +294,7 @@ START_TEST(outage_answers_503_and_recovers)
 	size_t len;
 	for (long id = 1; id <= 16; id++) {       /* every publishing connection in use */
 		post(&node_a, "content=before", 200);
-		char want[96];
+		char want[160];
 		snprintf(want, sizeof(want), "\"msg\":\"before\",\"id\":%ld,", id);
 		expect_get(&node_b, "bob", want);
 		ck_assert_int_eq(wsf_read(ws, &p, &len), 0x1);
@@ -317,7 +317,7 @@ START_TEST(outage_answers_503_and_recovers)
 	/* Every send after the restart goes through (no stale connection). */
 	for (long id = 17; id <= 32; id++) {
 		post(&node_a, "content=after", 200);
-		char want[96];
+		char want[160];
 		snprintf(want, sizeof(want), "\"msg\":\"after\",\"id\":%ld,", id);
 		expect_get(&node_b, "bob", want);      /* nothing in between */
 		ck_assert_int_eq(wsf_read(ws, &p, &len), 0x1);

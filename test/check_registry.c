@@ -263,7 +263,7 @@ START_TEST(give_backs_keep_id_order)
 	srv_client_give_back(reg, a, taken[0], dropped[0]);
 	char json[256];
 	for (int i = 1; i <= 4; i++) {
-		char want[64];
+		char want[160];
 		snprintf(want, sizeof(want), "\"msg\":\"m%d\",\"id\":%d", i, i);
 		take_json(a, json, sizeof(json));
 		ck_assert_msg(strstr(json, want) != NULL, "wanted %s, got %s", want, json);

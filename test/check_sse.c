@@ -131,7 +131,7 @@ stream_event_id(stream *s, char *json, size_t cap)
 	long id;
 	ck_assert_msg(sscanf(block, "id: %ld\ndata: ", &id) == 1, "not an event: %s", block);
 	char *data = strstr(block, "\ndata: ") + 7;
-	char want[32];
+	char want[160];
 	snprintf(want, sizeof(want), "\"id\":%ld,", id);
 	ck_assert_ptr_nonnull(strstr(data, want));     /* the id line matches the JSON */
 	if (json != NULL)
@@ -322,7 +322,7 @@ START_TEST(drops_and_resume_add_up)
 	expect_get("d", -1, "\"id\":2,\"from\":\"\",\"channel\":\"room\",\"dropped\":0}");
 	/* e resumes instead: all five, nothing dropped or missed. */
 	for (long id = 1; id <= 5; id++) {
-		char want[64];
+		char want[160];
 		snprintf(want, sizeof(want), "\"id\":%ld,\"from\":\"\",\"channel\":\"room\",\"dropped\":0}", id);
 		expect_get("e", id - 1, want);
 	}
@@ -339,7 +339,7 @@ START_TEST(ws_resumes_with_since)
 		uint8_t *p;
 		size_t len;
 		ck_assert_int_eq(wsf_read(ws, &p, &len), 0x1);
-		char want[32];
+		char want[160];
 		snprintf(want, sizeof(want), "\"id\":%ld,", id);
 		ck_assert_msg(strstr((char *)p, want) != NULL, "%s lacks %s", p, want);
 		free(p);
