@@ -305,6 +305,7 @@ http_reason(int status)
 	case 100: return "Continue";
 	case 101: return "Switching Protocols";
 	case 200: return "OK";
+	case 201: return "Created";
 	case 204: return "No Content";
 	case 302: return "Found";
 	case 304: return "Not Modified";

@@ -34,6 +34,7 @@ main(void)
 	srunner_add_suite(runner, wsserver_suite());
 	srunner_add_suite(runner, sse_suite());
 	srunner_add_suite(runner, channels_suite());
+	srunner_add_suite(runner, auth_suite());
 	srunner_add_suite(runner, lab_suite());
 	srunner_add_suite(runner, jwt_suite());
 	srunner_add_suite(runner, tokens_suite());

@@ -1,5 +1,5 @@
 /*
- * check_tokens.c - the auth suite: tokens, the API key and origins over real
+ * check_tokens.c - integration: tokens, the API key and origins over real
  * sockets (docs/api.md, "Tokens and origins").  Each test starts
  * build/pushq with key files it writes into $TMPDIR, makes tokens with
  * http/jwt.c (and forges bad ones the way an attacker would), and checks
@@ -456,7 +456,7 @@ END_TEST
 Suite *
 tokens_suite(void)
 {
-	Suite *s = suite_create("auth");
+	Suite *s = suite_create("tokens");
 	TCase *tc = tcase_create("tokens");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, key_files);

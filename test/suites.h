@@ -22,6 +22,7 @@ Suite *stress_suite(void);
 Suite *routes_suite(void);
 Suite *bridge_url_suite(void);
 Suite *channels_suite(void);
+Suite *auth_suite(void);
 
 /* The channels suite's presence cases (check_presence.c). */
 TCase *presence_tcase(void);
