@@ -8,6 +8,7 @@
  *     write the answers once no complete request is left in the buffer.
  */
 #include "server/core/conn.h"
+#include "http/ws.h"
 #include "server/common/clock.h"
 #include "server/common/thread.h"
 
@@ -303,6 +304,11 @@ srv_conn_main(void *arg)
 	http_parser_free(c->parser);
 	http_buf_free(&c->out);
 	free(c);
+	/* libcrypto's per-thread state (SHA-1 for a WebSocket handshake, HMAC
+	 * and SHA-256 for tokens and the API key) goes now, not at thread exit,
+	 * so a server that stops as soon as the last connection is counted out
+	 * leaks nothing. */
+	ws_thread_cleanup();
 	srv_conn_closed(s);
 	return NULL;
 }

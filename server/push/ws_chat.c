@@ -416,8 +416,4 @@ srv_view_ws_chat(srv_conn *c, const http_request *req)
 		srv_answer_text(c, 400, "?since= must be a message id (decimal digits)\n");
 	else
 		serve_chat(c, req, name, has_since > 0 ? &since : NULL);
-	/* libcrypto's per-thread state (for the handshake's SHA-1) goes now, not
-	 * at thread exit, so a server that stops as soon as the last connection
-	 * is counted out leaks nothing. */
-	ws_thread_cleanup();
 }

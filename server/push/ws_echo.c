@@ -25,5 +25,4 @@ srv_view_ws_echo(srv_conn *c, const http_request *req)
 		else
 			ws_refuse(c, 503);
 	}
-	ws_thread_cleanup();   /* as in ws_chat.c: libcrypto's per-thread state */
 }
