@@ -847,8 +847,8 @@ test('with --token-key the chat pages pass their ?token= on, and say plainly whe
 
     // A token that runs out: the WebSocket is closed with 1008 and the page
     // says the token expired; the SSE stream ends and its reconnect is refused.
-    const [eve] = await open('/ws.html?name=eve&token=' + makeToken('eve', 3));
-    const [eva] = await open('/sse.html?name=eva&token=' + makeToken('eva', 3));
+    const [eve] = await open('/ws.html?name=eve&token=' + makeToken('eve', 8));
+    const [eva] = await open('/sse.html?name=eva&token=' + makeToken('eva', 8));
     await eve.locator('#state.ok').waitFor({ timeout: WAIT });
     const [key3, text3] = await tokenNote(eve);
     assert.equal(key3, 'token.expired');
