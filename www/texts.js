@@ -472,6 +472,58 @@ Object.assign(TEXTS.zh, {
   'cmp.token': '这个服务器要令牌（--token-key）：这个页面的四个客户端是随手起的名字，都没有令牌，所以这里没法对比。请在不带 --token-key 的服务器上运行。',
 });
 
+// Texts of the client library's page (client.html, www/pushq.js).
+Object.assign(TEXTS.en, {
+  'nav.client': 'Client library', 'title.client': 'pushq — the client library',
+  'client.title': 'pushq.js: one client, three transports',
+  'client.lead': 'This page runs through www/pushq.js, one small module an application imports. It tries a WebSocket, falls back to Server-Sent Events, then to long polling, and says which one it uses and why; it reconnects with back-off and jitter, resumes from the last id it delivered, and hands each message to the page once, in order — or reports it in a gap.',
+  'client.transport': 'Transport', 'client.state': 'State', 'client.because': 'Why: {why}.',
+  'client.t.ws': 'WebSocket', 'client.t.sse': 'Server-Sent Events', 'client.t.longpoll': 'long polling',
+  'client.s.connecting': 'connecting…', 'client.s.open': 'connected', 'client.s.reconnecting': 'reconnecting (back-off with jitter)…',
+  'client.s.refused': 'refused: the server does not take this token', 'client.s.closed': 'disconnected',
+  'client.why.start': 'the first transport allowed', 'client.why.upgrade': 'asked to upgrade',
+  'client.why.upgrade-refused': 'the WebSocket upgrade failed twice while the server answers HTTP (a proxy that does not pass upgrades?)',
+  'client.why.no-frame': 'no frame came back on the WebSocket within a few seconds',
+  'client.why.buffered': 'the event stream is buffered: not one byte within a few seconds, though the server sends one at once',
+  'client.why.refused': 'the event stream was refused (HTTP {status})',
+  'client.allowed': 'Transports allowed:', 'client.upgrade': 'Try the best one again', 'client.close': 'Disconnect', 'client.open': 'Connect',
+  'client.target.channel': 'to channel', 'client.target.to': 'to name',
+  'client.sent': 'sent as #{id}, into {n} queue(s)', 'client.send.failed': 'not sent ({status}): {error}',
+  'client.sub': 'Subscribe', 'client.sub.placeholder': 'a channel to join', 'client.channels': 'channels: {list}', 'client.channels.default': 'the server’s default (room, or the token’s)',
+  'client.last': 'last id delivered',
+  'client.gaps': 'Gaps', 'client.gaps.none': 'No gap: every message for this name arrived.',
+  'client.gap': 'reported with #{id}: {dropped} dropped (the queue was full), {missed} missed (older than the history)',
+  'client.log': 'What the client did',
+  'client.log.transport': 'now on {name}: {why}', 'client.log.state': '{state}',
+  'client.log.restart': 'the server started again: ids begin anew (#{id})', 'client.log.error': 'error {status}: {error}',
+  'client.code': 'The same in your own page', 'client.code.p': 'Copy www/pushq.js next to your page (or load it from this server) and this is all the code a page needs; docs/client.md has the whole API and the rules of the fallback.',
+});
+Object.assign(TEXTS.zh, {
+  'nav.client': '客户端库', 'title.client': 'pushq — 客户端库',
+  'client.title': 'pushq.js：一个客户端，三种传输方式',
+  'client.lead': '这个页面通过 www/pushq.js 运行——一个应用直接 import 的小模块。它先试 WebSocket，不行就退到 Server-Sent Events，再不行就用长轮询，并说明用的是哪一种、为什么；断了会带着退避和抖动重连，从它交付的最后一个 id 接着收，每条消息按顺序只交给页面一次——否则就在“缺口”里报出来。',
+  'client.transport': '传输方式', 'client.state': '状态', 'client.because': '原因：{why}。',
+  'client.t.ws': 'WebSocket', 'client.t.sse': 'Server-Sent Events 事件流', 'client.t.longpoll': '长轮询',
+  'client.s.connecting': '连接中…', 'client.s.open': '已连接', 'client.s.reconnecting': '重连中（退避加抖动）…',
+  'client.s.refused': '被拒绝：服务器不接受这个令牌', 'client.s.closed': '已断开',
+  'client.why.start': '允许的第一种传输方式', 'client.why.upgrade': '按要求升级',
+  'client.why.upgrade-refused': 'WebSocket 升级连续失败两次，可服务器照样应答 HTTP（中间的代理不转发升级？）',
+  'client.why.no-frame': 'WebSocket 打开了，几秒内却一帧也没收到',
+  'client.why.buffered': '事件流被缓冲了：几秒内一个字节也没到，而服务器一开始就会发一个',
+  'client.why.refused': '事件流被拒绝（HTTP {status}）',
+  'client.allowed': '允许的传输方式：', 'client.upgrade': '再试最好的那种', 'client.close': '断开', 'client.open': '连接',
+  'client.target.channel': '发到频道', 'client.target.to': '发给名字',
+  'client.sent': '已发出，编号 #{id}，进了 {n} 个队列', 'client.send.failed': '没发出去（{status}）：{error}',
+  'client.sub': '订阅', 'client.sub.placeholder': '要加入的频道', 'client.channels': '频道：{list}', 'client.channels.default': '服务器的默认值（room，或令牌里的）',
+  'client.last': '最后交付的编号',
+  'client.gaps': '缺口', 'client.gaps.none': '没有缺口：发给这个名字的每条消息都到了。',
+  'client.gap': '随 #{id} 报告：{dropped} 条被丢弃（队列满了），{missed} 条错过（比历史记录还旧）',
+  'client.log': '客户端做了什么',
+  'client.log.transport': '改用{name}：{why}', 'client.log.state': '{state}',
+  'client.log.restart': '服务器重启了：编号从头开始（#{id}）', 'client.log.error': '错误 {status}：{error}',
+  'client.code': '在你自己的页面里也一样', 'client.code.p': '把 www/pushq.js 放在你的页面旁边（或者从这个服务器加载），页面需要的代码就这么多；完整的 API 和退回规则见 docs/client.md。',
+});
+
 // ---------------------------------------------------------------- lookup
 const LANG_KEY = 'pushq.lang';   // the chosen language, kept in localStorage
 
