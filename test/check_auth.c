@@ -31,8 +31,8 @@
 #define GOOD_ORIGIN "http://good.example"
 
 static tu_server server;
-static char dir[64];
-static char key_path[128], api_path[128];
+static char dir[128];
+static char key_path[160], api_path[160];
 
 /* ------------------------------------------------------------------ */
 /* Files and servers                                                   */
@@ -50,7 +50,8 @@ write_file(const char *path, const void *data, size_t len)
 static void
 make_dir(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/pushq-auth-XXXXXX");
+	const char *tmp = getenv("TMPDIR");          /* mkdtemp's template: XXXXXX */
+	snprintf(dir, sizeof(dir), "%.80s/pushq-auth-XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(key_path, sizeof(key_path), "%s/token.key", dir);
 	snprintf(api_path, sizeof(api_path), "%s/api.key", dir);
@@ -111,12 +112,7 @@ b64url(const void *data, size_t len)
 {
 	char *out = malloc((len + 2) / 3 * 4 + 1);
 	ck_assert_ptr_nonnull(out);
-	int n = EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-	while (n > 0 && out[n - 1] == '=')
-		n--;
-	for (int i = 0; i < n; i++)
-		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-	out[n] = '\0';
+	tu_b64url(data, len, out);
 	return out;
 }
 

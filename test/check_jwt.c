@@ -4,6 +4,7 @@
  */
 #include "http/jwt.h"
 #include "suites.h"
+#include "testutil.h"
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -35,32 +36,20 @@ verify(const char *token, jwt_claims *out)
 	return jwt_verify(token, strlen(token), KEY, KEY_LEN, NOW, out);
 }
 
-/* base64url of text (no padding) into out. */
-static void
-b64url(const char *text, size_t len, char *out)
-{
-	int n = EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)text, (int)len);
-	while (n > 0 && out[n - 1] == '=')
-		n--;
-	for (int i = 0; i < n; i++)
-		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-	out[n] = '\0';
-}
-
 /* A token with any header and payload, signed with HMAC-SHA256 (or the
  * digest given) over them with KEY -- how an attacker would make one. */
 static void
 forge(const char *header, const char *payload, const EVP_MD *md, char *out)
 {
 	char h[512], p[512];
-	b64url(header, strlen(header), h);
-	b64url(payload, strlen(payload), p);
+	tu_b64url(header, strlen(header), h);
+	tu_b64url(payload, strlen(payload), p);
 	int n = sprintf(out, "%s.%s", h, p);
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int mac_len = 0;
 	HMAC(md, KEY, (int)KEY_LEN, (const unsigned char *)out, (size_t)n, mac, &mac_len);
 	out[n++] = '.';
-	b64url((const char *)mac, mac_len, out + n);
+	tu_b64url((const char *)mac, mac_len, out + n);
 }
 
 START_TEST(round_trip_keeps_every_claim)
@@ -159,8 +148,8 @@ START_TEST(algorithm_is_pinned)
 	forge("{\"alg\":\"none\"}", payload, EVP_sha256(), token);
 	ck_assert_int_eq(verify(token, &got), JWT_BAD_ALG);
 	char h[64], p[128], unsigned_token[256];
-	b64url("{\"alg\":\"none\"}", 14, h);
-	b64url(payload, strlen(payload), p);
+	tu_b64url("{\"alg\":\"none\"}", 14, h);
+	tu_b64url(payload, strlen(payload), p);
 	snprintf(unsigned_token, sizeof(unsigned_token), "%s.%s.", h, p);
 	ck_assert_int_eq(verify(unsigned_token, &got), JWT_BAD_ALG);
 	/* Two alg keys: refused, not "the last one wins". */
@@ -179,7 +168,7 @@ START_TEST(tampering_is_seen)
 	char *dot1 = strchr(token, '.'), *dot2 = strchr(dot1 + 1, '.');
 	char other[64], forged[JWT_MAX_LEN];
 	const char *mallory = "{\"sub\":\"mallory\",\"exp\":1900000000}";
-	b64url(mallory, strlen(mallory), other);
+	tu_b64url(mallory, strlen(mallory), other);
 	snprintf(forged, sizeof(forged), "%.*s.%s%s", (int)(dot1 - token), token, other, dot2);
 	ck_assert_int_eq(verify(forged, &got), JWT_BAD_SIGNATURE);
 	/* Every byte changed in turn: never accepted. */

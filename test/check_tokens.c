@@ -83,30 +83,19 @@ token(char *out, const char *sub, double ttl, const char *channels, const char *
 	ck_assert(jwt_sign(&c, (const uint8_t *)KEY, strlen(KEY), out, JWT_MAX_LEN));
 }
 
-static void
-b64url(const char *in, size_t len, char *out)
-{
-	int n = EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)in, (int)len);
-	while (n > 0 && out[n - 1] == '=')
-		n--;
-	for (int i = 0; i < n; i++)
-		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-	out[n] = '\0';
-}
-
 /* A token with this header and payload, "signed" with md over the key. */
 static void
 forge(char *out, const char *header, const char *payload, const EVP_MD *md)
 {
 	char h[256], p[256];
-	b64url(header, strlen(header), h);
-	b64url(payload, strlen(payload), p);
+	tu_b64url(header, strlen(header), h);
+	tu_b64url(payload, strlen(payload), p);
 	int n = sprintf(out, "%s.%s", h, p);
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int mac_len = 0;
 	HMAC(md, KEY, (int)strlen(KEY), (const unsigned char *)out, (size_t)n, mac, &mac_len);
 	out[n++] = '.';
-	b64url((const char *)mac, mac_len, out + n);
+	tu_b64url((const char *)mac, mac_len, out + n);
 }
 
 /* GET or POST, answered `status` with "error" containing `error_part`
@@ -217,7 +206,7 @@ START_TEST(reading_as_a_name)
 	char *dot = strchr(t, '.');
 	char bob[128], tampered[JWT_MAX_LEN];
 	snprintf(payload, sizeof(payload), "{\"sub\":\"bob\",\"exp\":%ld}", (long)time(NULL) + 60);
-	b64url(payload, strlen(payload), bob);
+	tu_b64url(payload, strlen(payload), bob);
 	snprintf(tampered, sizeof(tampered), "%.*s.%s%s", (int)(dot - t), t, bob, strchr(dot + 1, '.'));
 	snprintf(target, sizeof(target), "/get_msg?name=bob&timeout=0&token=%s", tampered);
 	refused("GET", target, NULL, 401, "signature");
@@ -241,8 +230,8 @@ START_TEST(algorithm_confusion)
 	}
 	/* alg none with no signature at all. */
 	char h[64], p[160];
-	b64url("{\"alg\":\"none\"}", 14, h);
-	b64url(payload, strlen(payload), p);
+	tu_b64url("{\"alg\":\"none\"}", 14, h);
+	tu_b64url(payload, strlen(payload), p);
 	snprintf(target, sizeof(target), "/get_msg?name=alice&timeout=0&token=%s.%s.", h, p);
 	refused("GET", target, NULL, 401, "algorithm");
 	/* A 16 KiB token: refused without harm, and the server goes on. */

@@ -1,6 +1,8 @@
 /* testutil.c - see testutil.h. */
 #include "testutil.h"
 
+#include <openssl/evp.h>
+
 #include <stdlib.h>
 #include <time.h>
 
@@ -386,4 +388,15 @@ tu_client_stat(int port, const char *name, const char *field)
 	long long v = tu_json_int(tu_stats_client(stats, name), field);
 	json_decref(stats);
 	return v;
+}
+
+void
+tu_b64url(const void *in, size_t len, char *out)
+{
+	int n = EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+	while (n > 0 && out[n - 1] == '=')
+		n--;
+	for (int i = 0; i < n; i++)
+		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+	out[n] = '\0';
 }

@@ -124,4 +124,8 @@ json_t *tu_stats_client(const json_t *stats, const char *name);
 long long tu_client_stat(int port, const char *name, const char *field);
 
 #endif
+/* base64url (no padding) of in[0..len) into out, which needs
+ * (len + 2) / 3 * 4 + 1 bytes: how tests write JWT parts by hand. */
+void tu_b64url(const void *in, size_t len, char *out);
+
 #endif
