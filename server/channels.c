@@ -67,6 +67,34 @@ change_channel(srv_conn *c, const http_request *req, bool subscribe)
 	srv_client_release(r, client);
 }
 
+/* POST /leave, form name=N: {"status":true,"left":"now"} when nobody holds
+ * the client, "left":"after its connections" while a stream or a socket
+ * still does (the reaper forgets it once they end). */
+void
+srv_view_leave(srv_conn *c, const http_request *req)
+{
+	char name[SRV_NAME_MAX + 1];
+	if (srv_form_name(req->body, req->body_len, name) <= 0) {
+		srv_answer_error(c, 400, "missing or bad name");
+		return;
+	}
+	srv_who who;
+	srv_channel_list unused;
+	bool no_fallback;
+	if (!srv_auth_reader(c, req, name, NULL, &unused, &no_fallback, &who))
+		return;
+	srv_leave_rc rc = srv_registry_leave(c->s->registry, name);
+	if (rc == SRV_LEAVE_UNKNOWN) {
+		srv_answer_error(c, 404, "unknown client");
+		return;
+	}
+	http_buf json = { 0 };
+	http_buf_puts(&json, rc == SRV_LEFT ? "{\"status\":true,\"left\":\"now\"}"
+	                                    : "{\"status\":true,\"left\":\"after its connections\"}");
+	srv_respond_json(c, 200, &json);
+	http_buf_free(&json);
+}
+
 void
 srv_view_subscribe(srv_conn *c, const http_request *req)
 {

@@ -33,6 +33,7 @@ static const srv_route routes[] = {
 	{ "/events",     SRV_M_GET,                           srv_view_events },
 	{ "/subscribe",  SRV_M_POST,                          srv_view_subscribe },
 	{ "/unsubscribe", SRV_M_POST,                         srv_view_unsubscribe },
+	{ "/leave",      SRV_M_POST,                          srv_view_leave },
 	{ "/presence",   SRV_M_GET | SRV_M_HEAD,              srv_view_presence },
 	{ "/metrics",    SRV_M_GET | SRV_M_HEAD,              srv_view_metrics },
 };

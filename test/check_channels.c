@@ -453,6 +453,40 @@ START_TEST(forgotten_clients_leave_their_channels)
 }
 END_TEST
 
+/* Leaving: forgotten now when nobody holds the client; held, once it is
+ * let go (and not by a reaper that waits for the ttl); joining again
+ * before that keeps it. */
+START_TEST(a_client_leaves)
+{
+	srv_registry *r = srv_registry_new(10, 100, 10);
+	srv_registry_counts counts;
+	srv_client *a = join_in(r, "a", "x");
+	srv_client_release(r, a);
+	ck_assert_int_eq(srv_registry_leave(r, "a"), SRV_LEFT);
+	ck_assert_ptr_null(srv_registry_find(r, "a"));
+	ck_assert_uint_eq(srv_registry_channel_count(r), 0);
+	ck_assert_int_eq(srv_registry_leave(r, "a"), SRV_LEAVE_UNKNOWN);
+	ck_assert_int_eq(srv_registry_leave(r, "ghost"), SRV_LEAVE_UNKNOWN);
+
+	srv_client *b = join_in(r, "b", "x");                   /* held: a stream, say */
+	ck_assert_int_eq(srv_registry_leave(r, "b"), SRV_LEAVING);
+	ck_assert_uint_eq(srv_registry_reap(r, 3600), 0);       /* still held */
+	srv_client_release(r, b);
+	ck_assert_uint_eq(srv_registry_reap(r, 3600), 1);       /* let go: gone, ttl or not */
+	ck_assert_ptr_null(srv_registry_find(r, "b"));
+
+	srv_client *c = join_in(r, "c", "x");
+	ck_assert_int_eq(srv_registry_leave(r, "c"), SRV_LEAVING);
+	srv_client *again = join_in(r, "c", "x");               /* came back first */
+	srv_client_release(r, again);
+	srv_client_release(r, c);
+	ck_assert_uint_eq(srv_registry_reap(r, 3600), 0);
+	srv_registry_counts_get(r, &counts);
+	ck_assert_uint_eq(counts.clients, 1);
+	srv_registry_free(r);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Publish                                                             */
 /* ------------------------------------------------------------------ */
@@ -1310,6 +1344,7 @@ START_TEST(subscribe_and_unsubscribe)
 }
 END_TEST
 
+
 /* ------------------------------------------------------------------ */
 /* WebSocket                                                           */
 /* ------------------------------------------------------------------ */
@@ -1647,6 +1682,55 @@ START_TEST(sse_channels_and_names)
 }
 END_TEST
 
+/* How many clients /stats counts now. */
+static long
+client_count(void)
+{
+	json_t *j = tu_get_json(server.port, "/stats");
+	ck_assert_ptr_nonnull(j);
+	long n = (long)tu_json_int(j, "client_count");
+	json_decref(j);
+	return n;
+}
+
+static bool
+no_clients(void *arg)
+{
+	(void)arg;
+	return client_count() == 0;
+}
+
+/* POST /leave: 200 now, or after the stream that holds it ends; 404, 400,
+ * 405 otherwise. */
+START_TEST(leave_over_http)
+{
+	server = tu_server_start(NULL);
+	register_client("name=u");
+	ck_assert_int_eq(client_count(), 1);
+	json_t *j = expect_json("POST", "/leave", "name=u", 200);
+	ck_assert(json_is_true(json_object_get(j, "status")));
+	ck_assert_str_eq(tu_json_str(j, "left"), "now");
+	json_decref(j);
+	ck_assert_int_eq(client_count(), 0);
+	sent("content=nobody", 0);
+	expect_error("POST", "/leave", "name=u", 404, "unknown client");
+	expect_error("POST", "/leave", "", 400, "missing or bad name");
+	tu_response r = tu_request(server.port, "GET", "/leave?name=u", NULL);
+	ck_assert_int_eq(r.status, 405);
+	tu_response_free(&r);
+
+	sse *s = sse_open("/events?name=s1");
+	j = expect_json("POST", "/leave", "name=s1", 200);
+	ck_assert_str_eq(tu_json_str(j, "left"), "after its connections");
+	json_decref(j);
+	long id = sent("content=still-here", 1);               /* the stream still gets it */
+	ck_assert_int_eq(sse_expect(s, "still-here", "", "room", NULL), id);
+	sse_close(s);
+	ck_assert(tu_wait_until(no_clients, NULL, tu_slack(5)));  /* the reaper, within a second */
+	stop();
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Limits on every way in                                              */
 /* ------------------------------------------------------------------ */
@@ -1749,6 +1833,7 @@ channels_suite(void)
 	tcase_add_test(room, resume_after_drops_with_direct_messages);
 	tcase_add_test(room, resume_then_drops);
 	tcase_add_test(room, resume_never_counts_other_channels);
+	tcase_add_test(room, a_client_leaves);
 	tcase_add_test(room, resume_after_a_channel_change);
 	tcase_add_test(room, resume_counts_exactly_past_many_messages);
 	suite_add_tcase(s, room);
@@ -1758,6 +1843,7 @@ channels_suite(void)
 	tcase_add_test(net, polls_get_their_channels_and_names);
 	tcase_add_test(net, per_client_limit_on_every_transport);
 	tcase_add_test(net, subscribe_and_unsubscribe);
+	tcase_add_test(net, leave_over_http);
 	tcase_add_test(net, ws_channels_and_names);
 	tcase_add_test(net, ws_new_name_resumes_in_its_channels);
 	tcase_add_test(net, sse_channels_and_names);

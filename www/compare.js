@@ -1,5 +1,8 @@
 // compare.js — the compare page (compare.html): joins as four clients, one
-// per technique, sends a message every few seconds and draws what each one cost.
+// per technique, and a fifth through the client library (www/pushq.js, which
+// picks its transport itself), sends a message every few seconds and draws
+// what each one cost. On Stop, or when the tab goes, it says goodbye for all
+// five (POST /leave): a run leaves no client behind on the server.
 'use strict';
 pushq.showCode('compare');
 const seconds = (id, fallback) => Math.max(0.5, Number(document.getElementById(id).value) || fallback);
@@ -10,8 +13,12 @@ const techniques = {
   long: { key: 'cmp.long', name: 'cmp-long-' + suffix, requests: 0, bytes: 0, delays: [] },
   ws: { key: 'cmp.ws', name: 'cmp-ws-' + suffix, requests: 0, bytes: 0, delays: [] },
   sse: { key: 'cmp.sse', name: 'cmp-sse-' + suffix, requests: 0, bytes: 0, delays: [] },
+  // The library hides its wire, so this column shows what it says instead:
+  // the transport it chose, its state and the gaps it reported.
+  client: { key: 'cmp.client', name: 'cmp-client-' + suffix, requests: 0, bytes: 0, delays: [],
+    transport: null, state: null, gaps: 0 },
 };
-let running = false, generator = null, shortTimer = null, socket = null, stream = null, sent = 0;
+let running = false, generator = null, shortTimer = null, socket = null, stream = null, library = null, sent = 0;
 const timeline = new pushq.Timeline(document.getElementById('timeline'), { span: 30, rows: 12, timeout: 10 });
 
 // --------------------------------------------------------------- the page
@@ -25,7 +32,10 @@ function buildColumns() {
       '<dt class="l-requests"></dt><dd class="requests">0</dd>' +
       '<dt class="l-bytes"></dt><dd class="bytes">0</dd>' +
       '<dt class="l-delay"></dt><dd class="delay">—</dd>' +
-      '<dt class="l-threads"></dt><dd class="threads">—</dd></dl>';
+      '<dt class="l-threads"></dt><dd class="threads">—</dd>' +
+      (id === 'client' ? '<dt class="l-transport"></dt><dd class="transport">—</dd>' +
+        '<dt class="l-state"></dt><dd class="state">—</dd>' +
+        '<dt class="l-gaps"></dt><dd class="gaps">0</dd>' : '') + '</dl>';
     columns.append(panel);
   }
 }
@@ -39,13 +49,24 @@ function drawCounters() {
     panel.querySelector('.l-delay').textContent = pushq.t('cmp.delay');
     panel.querySelector('.l-threads').textContent = pushq.t('cmp.threads');
     panel.querySelector('.threads').textContent = tech.threads ?? '—';
-    panel.querySelector('.requests').textContent = tech.requests;
-    panel.querySelector('.bytes').textContent = tech.bytes.toLocaleString();
+    const wire = id !== 'client';                    // the library's wire is its own
+    panel.querySelector('.requests').textContent = wire ? tech.requests : '—';
+    panel.querySelector('.bytes').textContent = wire ? tech.bytes.toLocaleString() : '—';
     const d = tech.delays;
     panel.querySelector('.delay').textContent =
-      d.length ? Math.round(d.reduce((a, b) => a + b, 0) / d.length) + ' ms' : '—';
+      d.length ? pushq.t('cmp.ms', { n: Math.round(d.reduce((a, b) => a + b, 0) / d.length) }) : '—';
+    if (!wire) drawLibrary(panel, tech);
   }
   document.getElementById('toggle').textContent = pushq.t(running ? 'cmp.stop' : 'cmp.start');
+}
+
+function drawLibrary(panel, tech) {
+  panel.querySelector('.l-transport').textContent = pushq.t('cmp.transport');
+  panel.querySelector('.l-state').textContent = pushq.t('cmp.state');
+  panel.querySelector('.l-gaps').textContent = pushq.t('cmp.gaps');
+  panel.querySelector('.transport').textContent = tech.transport ? pushq.t('client.t.' + tech.transport) : '—';
+  panel.querySelector('.state').textContent = tech.state ? pushq.t('client.s.' + tech.state) : '—';
+  panel.querySelector('.gaps').textContent = tech.gaps;
 }
 
 // A hand-drawn SVG chart: x = message number, y = delay in ms, with
@@ -57,6 +78,7 @@ const STYLE = {
   long: { color: 'var(--long)', dash: '6 4', marker: 'circle' },
   ws: { color: 'var(--ws)', dash: '', marker: 'square' },
   sse: { color: 'var(--sse)', dash: '2 3', marker: 'diamond' },
+  client: { color: 'var(--ink)', dash: '1 4', marker: 'circle' },
 };
 
 function drawChart() {
@@ -234,6 +256,30 @@ function openStream() {
   });
 }
 
+// The fifth client: www/pushq.js, loaded as a module, with every transport
+// allowed. It registers, reconnects and resumes by itself.
+async function openLibrary() {
+  const tech = techniques.client;
+  const { connect } = await import('/pushq.js');
+  if (!running) return;
+  library = connect({ name: tech.name });
+  library.on('transport', (t) => { tech.transport = t.name; drawCounters(); });
+  library.on('state', (st) => { tech.state = st; drawCounters(); });
+  library.on('gap', (g) => { tech.gaps += g.dropped + g.missed; drawCounters(); });
+  library.on('message', (m) => arrived(tech, m));
+}
+
+// Goodbye for every client of this run: forgotten now, not after
+// --client-ttl. On a closing tab only a beacon still leaves.
+function leaveAll(beacon) {
+  for (const tech of Object.values(techniques)) {
+    const body = new URLSearchParams({ name: tech.name });
+    if (beacon) navigator.sendBeacon('/leave', body);
+    else fetch('/leave', { method: 'POST', body }).catch(() => { /* server away: the ttl does it */ });
+  }
+}
+addEventListener('pagehide', () => { if (running) { stop(false); leaveAll(true); } });
+
 // One message every `rate` seconds. A send that fails (server away) is
 // said once and tried again at the next tick; nothing throws.
 async function sendOne() {
@@ -279,6 +325,7 @@ async function start() {
   } catch (error) { /* the loops register again on 404 */ }
   openSocket();
   openStream();
+  openLibrary();
   scheduleSends();
   shortPoll();
   longPoll();
@@ -286,14 +333,19 @@ async function start() {
   redraw();
 }
 
-function stop() {
+// leave: also say goodbye for the five clients (not when the tab is going:
+// pagehide sends beacons instead, since a fetch may not outlive the page).
+function stop(leave = true) {
   running = false;
   clearInterval(generator);
   clearTimeout(shortTimer);
   pushq.runLine(null);
   socket?.close();
   stream?.close();
+  library?.close();
+  library = null;
   redraw();
+  if (leave) leaveAll(false);
 }
 
 document.getElementById('toggle').addEventListener('click', () => (running ? stop() : start()));

@@ -524,6 +524,18 @@ Object.assign(TEXTS.zh, {
   'client.code': '在你自己的页面里也一样', 'client.code.p': '把 www/pushq.js 放在你的页面旁边（或者从这个服务器加载），页面需要的代码就这么多；完整的 API 和退回规则见 docs/client.md。',
 });
 
+// Texts of the compare page's fifth column (pushq.js) and its cleanup.
+Object.assign(TEXTS.en, {
+  'cmp.client': 'pushq.js (it picks)', 'cmp.transport': 'transport', 'cmp.state': 'state', 'cmp.gaps': 'gaps reported',
+  'cmp.ms': '{n} ms',
+  'cmp.client.note': 'The fifth column is www/pushq.js, the client library (see the client page): it picks the transport itself, resumes after a cut and reports gaps. On Stop (or when this tab closes) the page says goodbye for its five clients (POST /leave), so they do not linger on the queues page.',
+});
+Object.assign(TEXTS.zh, {
+  'cmp.client': 'pushq.js（自动选择）', 'cmp.transport': '传输方式', 'cmp.state': '状态', 'cmp.gaps': '报告的缺口',
+  'cmp.ms': '{n} 毫秒',
+  'cmp.client.note': '第五列是客户端库 www/pushq.js（见“客户端库”页面）：它自己选传输方式，断线后接着收，并报告缺口。点“停止”（或关闭这个标签页）时，页面会为它的五个客户端告别（POST /leave），它们不会继续留在队列页面上。',
+});
+
 // ---------------------------------------------------------------- lookup
 const LANG_KEY = 'pushq.lang';   // the chosen language, kept in localStorage
 

@@ -51,6 +51,8 @@ struct srv_client {
 	queue *q;                    /* of srv_msg *, bounded, in id order */
 	atomic_int refs;             /* raised under r->table, lowered without it */
 	_Atomic double last_seen;    /* srv_monotonic() of the last request */
+	atomic_bool leaving;         /* said goodbye (srv_registry_leave): forgotten
+	                                as soon as nobody holds it, not after ttl */
 	atomic_long dropped_unreported; /* missed since the last delivery */
 	atomic_long dropped_total;
 	atomic_long missed_unreported;  /* counted by a resume, not yet told */

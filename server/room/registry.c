@@ -277,6 +277,7 @@ srv_registry_join_full(srv_registry *r, const char *name, srv_client_kind kind,
 			c->kind = kind;     /* a stream or socket: what /stats shows */
 		c->refs++;
 		c->last_seen = srv_monotonic();
+		atomic_store(&c->leaving, false);   /* back again: it stays */
 	}
 	pthread_rwlock_unlock(&r->table);
 	return c;
@@ -318,6 +319,18 @@ srv_client_name(const srv_client *c)
 	return c->name;
 }
 
+/* Takes *link's client out of the table and frees it (r->table held
+ * exclusively, nobody holding the client). */
+static void
+unlink_client(srv_registry *r, srv_client **link)
+{
+	srv_client *c = *link;
+	*link = c->next;
+	srv_client_leave_all(r, c);
+	client_free(c);
+	r->client_count--;
+}
+
 size_t
 srv_registry_reap(srv_registry *r, double ttl_s)
 {
@@ -328,11 +341,9 @@ srv_registry_reap(srv_registry *r, double ttl_s)
 		srv_client **link = &r->buckets[i];
 		while (*link != NULL) {
 			srv_client *c = *link;
-			if (atomic_load(&c->refs) == 0 && now - atomic_load(&c->last_seen) > ttl_s) {
-				*link = c->next;
-				srv_client_leave_all(r, c);
-				client_free(c);
-				r->client_count--;
+			bool gone = atomic_load(&c->leaving) || now - atomic_load(&c->last_seen) > ttl_s;
+			if (atomic_load(&c->refs) == 0 && gone) {
+				unlink_client(r, link);
 				removed++;
 			} else {
 				link = &c->next;
@@ -341,6 +352,28 @@ srv_registry_reap(srv_registry *r, double ttl_s)
 	}
 	pthread_rwlock_unlock(&r->table);
 	return removed;
+}
+
+srv_leave_rc
+srv_registry_leave(srv_registry *r, const char *name)
+{
+	srv_leave_rc rc = SRV_LEAVE_UNKNOWN;
+	pthread_rwlock_wrlock(&r->table);
+	for (srv_client **link = bucket_of(r, name); *link != NULL; link = &(*link)->next) {
+		srv_client *c = *link;
+		if (strcmp(c->name, name) != 0)
+			continue;
+		if (atomic_load(&c->refs) == 0) {
+			unlink_client(r, link);
+			rc = SRV_LEFT;
+		} else {
+			atomic_store(&c->leaving, true);   /* the reaper, once it is let go */
+			rc = SRV_LEAVING;
+		}
+		break;
+	}
+	pthread_rwlock_unlock(&r->table);
+	return rc;
 }
 
 void

@@ -89,6 +89,12 @@ const char *srv_client_name(const srv_client *c);
  * Returns how many were removed. */
 size_t srv_registry_reap(srv_registry *r, double ttl_s);
 
+/* A client saying goodbye (POST /leave): forgotten now when nobody holds
+ * it (SRV_LEFT), else as soon as its last holder lets go (SRV_LEAVING: the
+ * reaper, within a second).  Joining again before that keeps it. */
+typedef enum { SRV_LEFT, SRV_LEAVING, SRV_LEAVE_UNKNOWN } srv_leave_rc;
+srv_leave_rc srv_registry_leave(srv_registry *r, const char *name);
+
 /* Shuts every queue down: waiting takes return QUEUE_SHUTDOWN at once,
  * and no client joins any more. */
 void srv_registry_shutdown(srv_registry *r);

@@ -450,3 +450,56 @@ test('tokens: streams that expire every 3 s renew and resume, on each transport,
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// The clients /stats knows whose name starts with prefix.
+async function clientsNamed(prefix) {
+  const stats = await (await fetch(server.base + '/stats')).json();
+  return stats.clients.filter((c) => c.name.startsWith(prefix)).map((c) => c.name);
+}
+
+test('compare.html: a fifth column through pushq.js; figures never wrap; Stop leaves nothing behind', async () => {
+  for (const [lang, viewport, tag] of [['en', DESKTOP, 'desktop'], ['zh', PHONE, 'phone']]) {
+    const page = await newPage(lang, viewport);
+    await page.goto(server.base + '/compare.html');
+    await page.fill('#rate', '0.5');
+    await page.click('#toggle');
+    // Every column, the library's too, has drawn a delay for three messages.
+    await page.waitForFunction(() => ['short', 'long', 'ws', 'sse', 'client'].every((id) =>
+      document.querySelectorAll('#chart .point.' + id).length >= 3), null, { timeout: 20_000 });
+    assert.equal(await page.textContent('#col-client .transport'), 'WebSocket');
+    assert.match(await page.textContent('#col-client .state'), lang === 'en' ? /^connected$/ : /^已连接$/);
+    assert.equal(await page.textContent('#col-client .gaps'), '0');
+    for (const id of ['short', 'long', 'ws', 'sse', 'client']) {
+      const delay = page.locator(`#col-${id} .delay`);
+      assert.match(await delay.textContent(), lang === 'en' ? /^\d+ ms$/ : /^\d+ 毫秒$/);
+      // One line: a figure is never broken between its digits.
+      const [height, line] = await delay.evaluate((el) => [el.getBoundingClientRect().height,
+        parseFloat(getComputedStyle(el).lineHeight) || parseFloat(getComputedStyle(el).fontSize) * 1.6]);
+      assert.ok(height < line * 1.5, `${lang} on ${tag}: #col-${id} .delay is ${height} px tall`);
+    }
+    const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    assert.ok(scroll <= inner, `${lang} on ${tag}: ${scroll} px wide in ${inner}`);
+    await shot(page, `compare-client-${lang}-${tag}.png`);
+    assert.equal((await clientsNamed('cmp-')).length, 5);
+    // Stop: each of the five says goodbye; none is left for --client-ttl.
+    await page.click('#toggle');
+    const deadline = Date.now() + WAIT;
+    while ((await clientsNamed('cmp-')).length > 0 && Date.now() < deadline) await sleep(100);
+    assert.deepEqual(await clientsNamed('cmp-'), []);
+    assert.deepEqual(page.consoleErrors, []);
+    await page.context().close();
+  }
+  // A tab closed while running leaves nothing either (its beacons). A
+  // context without newPage's request routing: routed requests of a page
+  // that is closing are dropped, beacons with them.
+  const context = await browser.newContext({ viewport: DESKTOP });
+  const page = await context.newPage();
+  await page.goto(server.base + '/compare.html');
+  await page.click('#toggle');
+  await page.locator('#col-client .transport', { hasText: 'WebSocket' }).waitFor({ timeout: WAIT });
+  await page.close({ runBeforeUnload: true });
+  await page.context().close();
+  const deadline = Date.now() + WAIT;
+  while ((await clientsNamed('cmp-')).length > 0 && Date.now() < deadline) await sleep(100);
+  assert.deepEqual(await clientsNamed('cmp-'), []);
+});

@@ -314,7 +314,7 @@ test('the compare page measures all four techniques', async () => {
     { timeout: 20_000 });
   for (const id of ['short', 'long', 'ws', 'sse'])
     assert.match(await page.textContent(`#col-${id} .delay`), /^\d+ ms$/);
-  assert.equal(await page.locator('#chart polyline.series').count(), 4);
+  assert.equal(await page.locator('#chart polyline.series').count(), 5);   // and pushq.js
   await shot(page, 'compare-running-en.png');
   await page.click('#toggle');
   await page.context().close();
