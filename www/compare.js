@@ -257,11 +257,20 @@ function openStream() {
 }
 
 // The fifth client: www/pushq.js, loaded as a module, with every transport
-// allowed. It registers, reconnects and resumes by itself.
-async function openLibrary() {
+// allowed. It registers, reconnects and resumes by itself; only loading the
+// module is this page's to retry (the server may be away right then).
+// (A module that failed to load may be remembered as failed: a retry asks
+// for it under another URL.)
+async function openLibrary(tries = 0) {
   const tech = techniques.client;
-  const { connect } = await import('/pushq.js');
-  if (!running) return;
+  let connect;
+  try {
+    ({ connect } = await import(tries ? '/pushq.js?try=' + tries : '/pushq.js'));
+  } catch (error) {
+    if (running) setTimeout(() => openLibrary(tries + 1), 1000);
+    return;
+  }
+  if (!running || library) return;
   library = connect({ name: tech.name });
   library.on('transport', (t) => { tech.transport = t.name; drawCounters(); });
   library.on('state', (st) => { tech.state = st; drawCounters(); });
