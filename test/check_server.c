@@ -7,6 +7,7 @@
 #include "testutil.h"
 
 #include "server/core/static.h"
+#include "server/core/file_cache.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -768,6 +769,183 @@ START_TEST(metrics_count_what_happens)
 }
 END_TEST
 
+/* Writes `text` to path (replacing it) and sets its modification time to
+ * `mtime` seconds since 1970, so that two versions always differ. */
+static void
+write_file(const char *path, const char *text, time_t mtime)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+	struct timespec times[2] = { { mtime, 0 }, { mtime, 0 } };
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, times, 0), 0);
+}
+
+/* The entry the cache gives for path's file as it is now. */
+static const srv_file *
+offer(srv_file_cache *fc, const char *key, const char *path, double now)
+{
+	int fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	struct stat st;
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	const srv_file *f = srv_file_cache_offer(fc, key, fd, &st, "text/plain", now);
+	close(fd);
+	return f;
+}
+
+/* The cache's rules, with the clock given: trusted for SRV_FILE_FRESH_S,
+ * then checked; unchanged keeps the same bytes, changed reads again; an
+ * entry replaced while held stays whole for its holder; big files are not
+ * kept. */
+START_TEST(file_cache_rules)
+{
+	char dir[64], path[96];
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, sizeof(dir), "%s/pushq-fc-%d", tmp != NULL ? tmp : "/tmp", (int)getpid());
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/a.txt", dir);
+	write_file(path, "first", 1000000);
+	srv_file_cache *fc = srv_file_cache_new();
+	ck_assert_ptr_nonnull(fc);
+	ck_assert_ptr_null(srv_file_cache_fresh(fc, "/a.txt", 100.0));      /* empty */
+	const srv_file *one = offer(fc, "/a.txt", path, 100.0);
+	ck_assert_ptr_nonnull(one);
+	ck_assert_uint_eq(one->size, 5);
+	ck_assert_int_eq(memcmp(one->data, "first", 5), 0);
+	ck_assert_str_eq(one->type, "text/plain");
+	const srv_file *again = srv_file_cache_fresh(fc, "/a.txt", 100.0 + SRV_FILE_FRESH_S / 2);
+	ck_assert_ptr_eq(again, one);                                         /* no system call */
+	srv_file_release(again);
+	ck_assert_ptr_null(srv_file_cache_fresh(fc, "/a.txt", 100.0 + SRV_FILE_FRESH_S));  /* check it */
+	ck_assert_ptr_null(srv_file_cache_fresh(fc, "/b.txt", 100.0));       /* another path */
+	again = offer(fc, "/a.txt", path, 102.0);                            /* unchanged: the same bytes */
+	ck_assert_ptr_eq(again, one);
+	srv_file_release(again);
+	again = srv_file_cache_fresh(fc, "/a.txt", 102.5);                   /* checked at 102 */
+	ck_assert_ptr_eq(again, one);
+	srv_file_release(again);
+
+	write_file(path, "second!", 1000001);                                /* edited */
+	const srv_file *two = offer(fc, "/a.txt", path, 104.0);
+	ck_assert_ptr_nonnull(two);
+	ck_assert_ptr_ne(two, one);
+	ck_assert_uint_eq(two->size, 7);
+	ck_assert_int_eq(memcmp(two->data, "second!", 7), 0);
+	ck_assert_int_eq(memcmp(one->data, "first", 5), 0);                  /* still whole for its holder */
+	srv_file_release(one);
+
+	/* Bigger than SRV_FILE_CACHE_MAX: not kept, served from the file. */
+	snprintf(path, sizeof(path), "%s/big.bin", dir);
+	FILE *f = fopen(path, "w");
+	for (int i = 0; i < SRV_FILE_CACHE_MAX + 1; i++)
+		fputc('x', f);
+	fclose(f);
+	ck_assert_ptr_null(offer(fc, "/big.bin", path, 100.0));
+	srv_file_release(two);
+	srv_file_cache_free(fc);
+	remove(path);
+	snprintf(path, sizeof(path), "%s/a.txt", dir);
+	remove(path);
+	rmdir(dir);
+}
+END_TEST
+
+static int cache_port;
+static const char *cache_expect;
+
+/* GET /page.html answers 200 with exactly cache_expect. */
+static bool
+page_is(void *arg)
+{
+	(void)arg;
+	tu_response r = tu_request(cache_port, "GET", "/page.html", NULL);
+	bool same = r.status == 200 && r.body_len == strlen(cache_expect) &&
+	            memcmp(r.body, cache_expect, r.body_len) == 0;
+	bool known = r.status == 404 || (r.status == 200 &&
+	             ((r.body_len == 9 && memcmp(r.body, "version 1", 9) == 0) ||
+	              (r.body_len == 16 && memcmp(r.body, "version two, now", 16) == 0)));
+	ck_assert_msg(known, "an answer that is neither version: %d, %zu bytes", r.status, r.body_len);
+	tu_response_free(&r);
+	return same;
+}
+
+static bool
+page_is_gone(void *arg)
+{
+	(void)arg;
+	tu_response r = tu_request(cache_port, "GET", "/page.html", NULL);
+	int status = r.status;
+	tu_response_free(&r);
+	return status == 404;
+}
+
+/* Files kept in memory: an edited page shows within a second or so, a
+ * deleted one is 404 as soon; HEAD, pipelining and a big file still right. */
+START_TEST(edited_and_deleted_files_show)
+{
+	char dir[64], path[96];
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, sizeof(dir), "%s/pushq-edit-%d", tmp != NULL ? tmp : "/tmp", (int)getpid());
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/page.html", dir);
+	write_file(path, "version 1", 1000000);
+	char big_path[96];
+	snprintf(big_path, sizeof(big_path), "%s/big.txt", dir);
+	FILE *f = fopen(big_path, "w");
+	for (int i = 0; i < 3 * SRV_FILE_CACHE_MAX; i++)
+		fputc('a' + i % 26, f);
+	fclose(f);
+	const char *args[] = { "--www", dir, NULL };
+	start(args);
+	cache_port = server.port;
+	cache_expect = "version 1";
+	ck_assert(page_is(NULL));
+	ck_assert(page_is(NULL));                                   /* from memory now */
+	tu_response head = tu_request(server.port, "HEAD", "/page.html", NULL);
+	char len[16];
+	ck_assert_int_eq(head.status, 200);
+	ck_assert(tu_header(&head, "Content-Length", len, sizeof(len)));
+	ck_assert_str_eq(len, "9");
+	ck_assert_uint_eq(head.body_len, 0);
+	tu_response_free(&head);
+
+	/* Pipelined: a cached body between two others, each whole, in order. */
+	int fd = tu_connect(server.port);
+	tu_send_str(fd, "GET /page.html HTTP/1.1\r\nHost: t\r\n\r\n"
+	                "GET /nope HTTP/1.1\r\nHost: t\r\n\r\n"
+	                "HEAD /page.html HTTP/1.1\r\nHost: t\r\n\r\n"
+	                "GET /page.html HTTP/1.1\r\nHost: t\r\n\r\n");
+	int wanted[] = { 200, 404, 200, 200 };
+	size_t bodies[] = { 9, 14, 0, 9 };
+	for (int i = 0; i < 4; i++) {
+		tu_response r = tu_read_response(fd, i == 2);
+		ck_assert_int_eq(r.status, wanted[i]);
+		ck_assert_uint_eq(r.body_len, bodies[i]);
+		tu_response_free(&r);
+	}
+	close(fd);
+
+	/* Bigger than the cache keeps: every byte, by sendfile. */
+	tu_response big = tu_request(server.port, "GET", "/big.txt", NULL);
+	ck_assert_int_eq(big.status, 200);
+	ck_assert_uint_eq(big.body_len, 3 * SRV_FILE_CACHE_MAX);
+	for (size_t i = 0; i < big.body_len; i++)
+		ck_assert_int_eq(big.body[i], 'a' + (int)(i % 26));
+	tu_response_free(&big);
+
+	write_file(path, "version two, now", 1000100);
+	cache_expect = "version two, now";
+	ck_assert(tu_wait_until(page_is, NULL, tu_slack(3)));
+	remove(path);
+	ck_assert(tu_wait_until(page_is_gone, NULL, tu_slack(3)));
+	stop();
+	remove(big_path);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *
 server_suite(void)
 {
@@ -788,6 +966,8 @@ server_suite(void)
 	tcase_add_test(api, keep_alive_and_pipelining);
 	tcase_add_test(api, static_files);
 	tcase_add_test(api, www_symlinks_and_fifos_are_refused);
+	tcase_add_test(api, file_cache_rules);
+	tcase_add_test(api, edited_and_deleted_files_show);
 	tcase_add_test(api, names_with_nul_are_refused);
 	tcase_add_test(api, max_clients_answers_503);
 	tcase_add_test(api, metrics_pass_promtool);

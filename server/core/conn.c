@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------------ */
@@ -119,6 +120,51 @@ srv_respond(srv_conn *c, int status, const char *content_type,
 	srv_respond_head(c, status, content_type, len, extra);
 	if (!c->head_only)
 		http_buf_append(&c->out, body, len);
+}
+
+/* Sends all of iov[0..n) (n <= 2), waiting for room as srv_send_all does. */
+static bool
+send_all_iov(srv *s, int fd, struct iovec *iov, int n)
+{
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+	while (msg.msg_iovlen > 0) {
+		ssize_t sent = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (sent < 0 && errno == EINTR)
+			continue;
+		if (sent <= 0) {
+			if (sent == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) || !srv_wait_writable(s, fd))
+				return false;
+			continue;
+		}
+		/* Step past what left: whole iovecs, then part of the next. */
+		size_t left = (size_t)sent;
+		while (msg.msg_iovlen > 0 && left >= msg.msg_iov->iov_len) {
+			left -= msg.msg_iov->iov_len;
+			msg.msg_iov++;
+			msg.msg_iovlen--;
+		}
+		if (msg.msg_iovlen > 0) {
+			msg.msg_iov->iov_base = (char *)msg.msg_iov->iov_base + left;
+			msg.msg_iov->iov_len -= left;
+		}
+	}
+	return true;
+}
+
+bool
+srv_respond_now(srv_conn *c, int status, const char *content_type, const void *body, size_t len)
+{
+	srv_respond_head(c, status, content_type, len, NULL);
+	if (c->head_only || c->out.failed)
+		return srv_flush(c);
+	struct iovec iov[2] = { { c->out.data, c->out.len }, { (void *)body, len } };
+	bool ok = send_all_iov(c->s, c->fd, iov, 2);
+	c->out.len = 0;
+	if (c->out.cap > SRV_OUT_KEEP)
+		http_buf_free(&c->out);
+	if (!ok)
+		c->keep_alive = false;
+	return ok;
 }
 
 void

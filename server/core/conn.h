@@ -46,6 +46,16 @@ typedef struct srv_conn {
 void srv_respond(srv_conn *c, int status, const char *content_type,
                  const void *body, size_t len, const char *extra);
 
+/*
+ * As srv_respond, but the body is not copied into c->out: what c->out
+ * holds (earlier pipelined answers, then this head) and the body leave now,
+ * in one writev.  For bodies that live elsewhere, e.g. a file in memory
+ * (file_cache.h); body need only stay valid during the call.  False when
+ * the peer is gone (keep_alive is then off).
+ */
+bool srv_respond_now(srv_conn *c, int status, const char *content_type,
+                     const void *body, size_t len);
+
 /* Only the head of a response whose body is `len` bytes (sent apart). */
 void srv_respond_head(srv_conn *c, int status, const char *content_type,
                       size_t len, const char *extra);

@@ -3,6 +3,7 @@
  * (The threads and the stop sequence are described in server.h.)
  */
 #include "server/core/conn.h"
+#include "server/core/file_cache.h"
 #include "server/room/channel.h"
 #include "server/common/clock.h"
 #include "server/common/log.h"
@@ -127,6 +128,7 @@ srv_open(srv *s, const srv_config *cfg, char *err, size_t errlen)
 		srv_close(s);
 		return -1;
 	}
+	s->files = srv_file_cache_new();   /* NULL: every file read each time */
 	s->stop_fd = eventfd(0, EFD_CLOEXEC);
 	s->registry = srv_registry_new(cfg->queue_size, cfg->max_clients, cfg->history);
 	if (s->registry != NULL)
@@ -308,6 +310,8 @@ srv_close(srv *s)
 	srv_bridge_free(s->bridge);
 	srv_registry_free(s->registry);
 	srv_watch_free(s->watch);
+	srv_file_cache_free(s->files);
+	s->files = NULL;
 	pthread_attr_destroy(&s->thread_attr);
 	pthread_attr_destroy(&s->thread_attr_joinable);
 	pthread_cond_destroy(&s->all_closed);

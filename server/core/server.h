@@ -106,6 +106,7 @@ typedef struct {
 	int listen_fd;
 	int stop_fd;                  /* eventfd: readable once stopping */
 	int www_fd;                   /* the --www directory, for openat() */
+	struct srv_file_cache *files; /* small files under it, in memory (file_cache.h) */
 	int port;                     /* the real port (--port 0) */
 	srv_registry *registry;
 	srv_watch *watch;             /* hang-ups of waiting long polls */
