@@ -282,6 +282,45 @@ START_TEST(message_survives_a_vanished_poller)
 }
 END_TEST
 
+static bool
+nobody_waits(void *arg)
+{
+	(void)arg;
+	return waiting_clients() == 0;
+}
+
+/* The watcher keeps a keep-alive connection's socket between its polls
+ * and only re-arms it: a hang-up during the third poll on one connection
+ * still gives the thread back at once, and what is sent next is kept. */
+START_TEST(hang_up_on_a_later_poll_of_one_connection)
+{
+	start(NULL);
+	free(expect("GET", "/ab_b1?name=k", NULL, 200));
+	int fd = start_get("k", "0.2");                   /* 1: parked, then times out */
+	tu_response r = tu_read_response(fd, 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"status\":false"));
+	tu_response_free(&r);
+	tu_send_str(fd, "GET /get_msg?name=k&timeout=10 HTTP/1.1\r\nHost: t\r\n\r\n");
+	await_waiting(1);                                  /* 2: answered by a message */
+	expect_sent("/send_msg", "content=second");
+	r = tu_read_response(fd, 0);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"msg\":\"second\""));
+	tu_response_free(&r);
+	tu_send_str(fd, "GET /get_msg?name=k&timeout=30 HTTP/1.1\r\nHost: t\r\n\r\n");
+	await_waiting(1);                                  /* 3: the tab closes */
+	double t0 = tu_now();
+	close(fd);
+	ck_assert(tu_wait_until(nobody_waits, NULL, tu_slack(3)));
+	ck_assert_double_lt(tu_now() - t0, tu_slack(3));   /* not the 30 s */
+	expect_sent("/send_msg", "content=kept");
+	char *body = expect("GET", "/get_msg?name=k&timeout=5", NULL, 200);
+	ck_assert_ptr_nonnull(strstr(body, "\"msg\":\"kept\""));
+	free(body);
+	stop();
+}
+END_TEST
+
 #define CONCURRENT 100
 
 START_TEST(hundred_concurrent_long_polls)
@@ -962,6 +1001,7 @@ server_suite(void)
 	tcase_add_test(api, waiting_get_wakes_at_once);
 	tcase_add_test(api, drops_are_reported);
 	tcase_add_test(api, message_survives_a_vanished_poller);
+	tcase_add_test(api, hang_up_on_a_later_poll_of_one_connection);
 	tcase_add_test(api, hundred_concurrent_long_polls);
 	tcase_add_test(api, keep_alive_and_pipelining);
 	tcase_add_test(api, static_files);

@@ -13,6 +13,10 @@
 #include <unistd.h>
 
 #define WATCH_EVENTS_AT_ONCE 256
+/* Locks for the table, one per stripe of descriptors (fd % stripes): a
+ * thousand polls woken by one broadcast park and unpark at once, and
+ * with one lock they would queue behind each other. */
+#define WATCH_LOCK_STRIPES 64
 
 typedef struct {
 	uint32_t generation;   /* bumped at every park; under w->lock */
@@ -25,9 +29,16 @@ struct srv_watch {
 	int epoll_fd;
 	int stop_fd;
 	int max_fds;
-	pthread_mutex_t lock;
+	pthread_mutex_t locks[WATCH_LOCK_STRIPES];
 	watch_entry *entries;  /* max_fds of them, indexed by descriptor */
 };
+
+/* The lock that guards fd's entry. */
+static pthread_mutex_t *
+lock_of(srv_watch *w, int fd)
+{
+	return &w->locks[fd % WATCH_LOCK_STRIPES];
+}
 
 /* epoll's 64 bits of user data: the generation above, the fd below. */
 static uint64_t
@@ -55,7 +66,8 @@ srv_watch_new(int max_fds, int stop_fd)
 	}
 	w->stop_fd = stop_fd;
 	w->max_fds = max_fds;
-	pthread_mutex_init(&w->lock, NULL);
+	for (int i = 0; i < WATCH_LOCK_STRIPES; i++)
+		pthread_mutex_init(&w->locks[i], NULL);
 	return w;
 }
 
@@ -65,7 +77,8 @@ srv_watch_free(srv_watch *w)
 	if (w == NULL)
 		return;
 	close(w->epoll_fd);
-	pthread_mutex_destroy(&w->lock);
+	for (int i = 0; i < WATCH_LOCK_STRIPES; i++)
+		pthread_mutex_destroy(&w->locks[i]);
 	free(w->entries);
 	free(w);
 }
@@ -79,12 +92,12 @@ hung_up(srv_watch *w, uint64_t key)
 	if (fd < 0 || fd >= w->max_fds)
 		return;
 	watch_entry *e = &w->entries[fd];
-	pthread_mutex_lock(&w->lock);
+	pthread_mutex_lock(lock_of(w, fd));
 	if (e->parked && e->generation == generation) {
 		atomic_store(&e->hung_up, true);
 		srv_client_wake(e->client);  /* the flag first, then the wake */
 	}
-	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_unlock(lock_of(w, fd));
 }
 
 void *
@@ -111,17 +124,21 @@ srv_watch_park(srv_watch *w, int fd, srv_client *c)
 	if (w == NULL || fd < 0 || fd >= w->max_fds)
 		return NULL;
 	watch_entry *e = &w->entries[fd];
-	pthread_mutex_lock(&w->lock);
+	pthread_mutex_lock(lock_of(w, fd));
 	uint32_t generation = ++e->generation;
 	e->parked = true;
 	e->client = c;
 	atomic_store(&e->hung_up, false);
-	pthread_mutex_unlock(&w->lock);
-	/* One shot: one hang-up is all we need to hear of. */
+	pthread_mutex_unlock(lock_of(w, fd));
+	/* One shot: one hang-up is all we need to hear of.  A socket stays in
+	 * the set between its polls (unpark does not take it out), so a
+	 * keep-alive connection's next poll only re-arms it: one epoll_ctl per
+	 * poll.  A new socket is not in the set yet (closing a descriptor takes
+	 * it out): MOD says ENOENT, and it is added. */
 	struct epoll_event ev = { .events = EPOLLRDHUP | EPOLLONESHOT,
 	                          .data.u64 = event_key(generation, fd) };
-	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0 &&
-	    (errno != EEXIST || epoll_ctl(w->epoll_fd, EPOLL_CTL_MOD, fd, &ev) != 0)) {
+	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_MOD, fd, &ev) != 0 &&
+	    (errno != ENOENT || epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0)) {
 		srv_watch_unpark(w, fd);
 		return NULL;
 	}
@@ -134,13 +151,12 @@ srv_watch_unpark(srv_watch *w, int fd)
 	if (w == NULL || fd < 0 || fd >= w->max_fds)
 		return false;
 	watch_entry *e = &w->entries[fd];
-	pthread_mutex_lock(&w->lock);
+	pthread_mutex_lock(lock_of(w, fd));
 	e->parked = false;
 	e->client = NULL;
 	bool gone = atomic_load(&e->hung_up);
-	pthread_mutex_unlock(&w->lock);
-	/* After `parked` is false a late event is ignored; deleting it from
-	 * the set is only tidiness (closing the socket would do it too). */
-	epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+	pthread_mutex_unlock(lock_of(w, fd));
+	/* The socket stays in the set (see park): an event that still comes
+	 * names this generation, finds `parked` false and is ignored. */
 	return gone;
 }

@@ -21,9 +21,11 @@
  * stays valid.  Each parking bumps the entry's generation, and epoll
  * carries (generation, fd): an event that arrives after its poll unparked
  * (and the descriptor was perhaps reused) names an old generation and is
- * ignored.  One mutex guards the table; the polls hold it for a few
+ * ignored, and so a socket can stay in the set between the polls of a
+ * keep-alive connection: each poll re-arms it with one epoll_ctl.  Striped
+ * mutexes (by descriptor) guard the table; the polls hold one for a few
  * instructions, the watcher also while it wakes a queue's getters (lock
- * order: this mutex, then a queue's).
+ * order: a stripe's mutex, then a queue's).
  *
  * Thread-safety: park/unpark from any connection thread, one park at a time
  * per descriptor; srv_watch_main in one thread of its own.
