@@ -58,14 +58,21 @@
 #define FIND_PAGE 256            /* entries per XRANGE when looking for one in doubt... */
 #define FIND_PAGES_MAX 64        /* ...and how many pages at most */
 
-/* INCR the counter and XADD the entry in one step: ids follow stream order.
- * ARGV: from, msg, MAXLEN, "channel" or "to", its name, event ("" none),
- * the send's token.  Returns {id, the entry's stream id}. */
+/* A batch of entries in one step: INCRBY the counter by their number and
+ * XADD each, so ids follow stream order.  ARGV: MAXLEN, then per entry
+ * from, msg, "channel" or "to", its name, event ("" none), the send's
+ * token.  Returns {the first entry's id, the last one's stream id}. */
 static const char APPEND_SCRIPT[] =
-	"local id = redis.call('INCR', KEYS[2]) "
-	"local sid = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'id', id, "
-	"'from', ARGV[1], 'msg', ARGV[2], ARGV[4], ARGV[5], 'event', ARGV[6], 'tok', ARGV[7]) "
-	"return {id, sid}";
+	"local n = (#ARGV - 1) / 6 "
+	"local id = redis.call('INCRBY', KEYS[2], n) - n "
+	"local sid "
+	"for a = 2, #ARGV, 6 do "
+	"  id = id + 1 "
+	"  sid = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'id', id, "
+	"    'from', ARGV[a], 'msg', ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], "
+	"    'event', ARGV[a + 4], 'tok', ARGV[a + 5]) "
+	"end "
+	"return {id - n + 1, sid}";
 
 /* One connection for commands (the batch's, or the side one).  Its fields
  * are under `lock` (the side one) or the batch's leader's alone (batch). */
@@ -398,43 +405,82 @@ typedef struct {
 	char since[64];               /* IN_DOUBT: the last entry appended before it ("": none) */
 } pending_send;
 
-/* Appends s's EVALSHA to p's output buffer (nothing is written yet). */
-static bool
-append_command(srv_bridge *b, publisher *p, const pending_send *s, const char *max)
+#define HEAD_ARGS 6               /* EVALSHA sha 2 key seq_key MAXLEN */
+#define ENTRY_ARGS 6              /* from msg kind name event token */
+
+/* s's six arguments of the append script into argv and lens. */
+static void
+entry_args(const pending_send *s, const char **argv, size_t *lens)
 {
 	const char *kind = s->to->direct ? "to" : "channel";
 	const char *event = s->event != NULL ? s->event : "";
-	const char *argv[] = { "EVALSHA", p->script_sha, "2", b->key, b->seq_key,
-	                       s->from, s->text, max, kind, s->to->name, event, s->token };
-	size_t lens[] = { 7, 40, 1, strlen(b->key), strlen(b->seq_key),
-	                  strlen(s->from), s->len, strlen(max), strlen(kind), strlen(s->to->name),
-	                  strlen(event), strlen(s->token) };
-	return redisAppendCommandArgv(p->c, 12, argv, lens) == REDIS_OK;
+	const char *args[ENTRY_ARGS] = { s->from, s->text, kind, s->to->name, event, s->token };
+	for (int i = 0; i < ENTRY_ARGS; i++) {
+		argv[i] = args[i];
+		lens[i] = i == 1 ? s->len : strlen(args[i]);
+	}
 }
 
-/* The append script's reply {id, stream id} into s (and the bridge's last
- * entry appended).  False when Redis refused this one command. */
+/* The batch's one EVALSHA in p's output buffer (nothing is written yet);
+ * false if out of memory. */
 static bool
-take_reply(srv_bridge *b, pending_send *s, const redisReply *r)
+append_batch(srv_bridge *b, publisher *p, srv_batch_item *first, size_t n)
 {
-	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-	    r->element[0]->type == REDIS_REPLY_INTEGER && r->element[1]->type == REDIS_REPLY_STRING) {
-		s->id = (uint64_t)r->element[0]->integer;
-		snprintf(b->last_sid, sizeof(b->last_sid), "%s", r->element[1]->str);
-		s->result = SEND_OK;
-		return true;
+	size_t argc = HEAD_ARGS + ENTRY_ARGS * n;
+	const char **argv = malloc(argc * sizeof(*argv));
+	size_t *lens = malloc(argc * sizeof(*lens));
+	bool ok = argv != NULL && lens != NULL;
+	if (ok) {
+		char max[24];
+		snprintf(max, sizeof(max), "%ld", b->history);
+		const char *head[HEAD_ARGS] = { "EVALSHA", p->script_sha, "2", b->key, b->seq_key, max };
+		for (int i = 0; i < HEAD_ARGS; i++) {
+			argv[i] = head[i];
+			lens[i] = strlen(head[i]);
+		}
+		size_t at = HEAD_ARGS;
+		for (srv_batch_item *it = first; it != NULL; it = it->next, at += ENTRY_ARGS)
+			entry_args((pending_send *)it, argv + at, lens + at);
+		ok = redisAppendCommandArgv(p->c, (int)argc, argv, lens) == REDIS_OK;
 	}
-	if (r->type == REDIS_REPLY_ERROR)
+	free(argv);
+	free(lens);
+	return ok;
+}
+
+/* Gives every send of the batch its result, from the script's reply r
+ * ({first id, last stream id}; NULL: none came). */
+static void
+take_reply(srv_bridge *b, srv_batch_item *first, const redisReply *r)
+{
+	bool ok = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	          r->element[0]->type == REDIS_REPLY_INTEGER &&
+	          r->element[1]->type == REDIS_REPLY_STRING;
+	if (r != NULL && r->type == REDIS_REPLY_ERROR)
 		srv_log(SRV_LOG_WARN, "redis: %s", r->str);
-	s->result = SEND_REFUSED;     /* an error reply: the script did not append */
-	return false;
+	uint64_t id = ok ? (uint64_t)r->element[0]->integer : 0;
+	for (srv_batch_item *it = first; it != NULL; it = it->next) {
+		pending_send *s = (pending_send *)it;
+		if (r == NULL) {
+			s->result = SEND_IN_DOUBT;
+		} else if (ok) {
+			s->result = SEND_OK;
+			s->id = id++;
+		} else {
+			s->result = SEND_REFUSED;      /* an error: the script appended nothing */
+		}
+	}
+	if (ok)
+		snprintf(b->last_sid, sizeof(b->last_sid), "%s", r->element[1]->str);
 }
 
 /*
- * The batch's send (bridge_batch.h): every send of the batch appended to
- * the one batch connection, written in one go, then the replies read in
- * the same order (Redis runs pipelined commands in order, so the ids
- * follow the batch's order).  Runs in the leader's thread only.
+ * The batch's send (bridge_batch.h): the whole batch in one EVALSHA of the
+ * append script on the batch connection -- one round trip, and one script
+ * run in Redis, for every send in it (a script per send cost Redis about
+ * as much CPU as the rest of the send together).  The script is atomic: the
+ * batch is in the stream whole, in order, or not at all.  Runs in the
+ * leader's thread only.
  */
 static void
 send_batch(void *ctx, srv_batch_item *first)
@@ -442,35 +488,25 @@ send_batch(void *ctx, srv_batch_item *first)
 	srv_bridge *b = ctx;
 	publisher *p = &b->batch_pub;
 	double now = srv_monotonic();
-	char max[24];
-	snprintf(max, sizeof(max), "%ld", b->history);
-	bool ready = publisher_ready(b, p, now);
-	size_t appended = 0;
+	size_t n = 0;
 	for (srv_batch_item *it = first; it != NULL; it = it->next) {
 		pending_send *s = (pending_send *)it;
+		snprintf(s->since, sizeof(s->since), "%s", b->last_sid);
 		s->result = SEND_REFUSED;          /* until it is known to have left */
-		if (ready && append_command(b, p, s, max)) {
-			s->result = SEND_IN_DOUBT;     /* until its reply is read */
-			snprintf(s->since, sizeof(s->since), "%s", b->last_sid);
-			appended++;
-		} else {
-			ready = false;                 /* out of memory: the rest stay here */
-		}
+		n++;
 	}
-	bool broken = false;
-	srv_batch_item *it = first;
-	for (size_t i = 0; i < appended; i++, it = it->next) {
-		redisReply *r;
-		if (redisGetReply(p->c, (void **)&r) != REDIS_OK || r == NULL) {
-			broken = true;                 /* this one and the rest: in doubt */
-			break;
-		}
-		if (!take_reply(b, (pending_send *)it, r) && r->type == REDIS_REPLY_ERROR &&
-		    strncmp(r->str, "NOSCRIPT", 8) == 0)
-			broken = true;                 /* a Redis restarted: load the script again */
+	if (!publisher_ready(b, p, now) || !append_batch(b, p, first, n))
+		return;                            /* nothing left this process */
+	redisReply *r;
+	if (redisGetReply(p->c, (void **)&r) != REDIS_OK)
+		r = NULL;
+	take_reply(b, first, r);
+	/* No reply: the connection is broken.  NOSCRIPT: a Redis restarted
+	 * (and forgot the script): connect again, and load it. */
+	bool drop = r == NULL || (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0);
+	if (r != NULL)
 		freeReplyObject(r);
-	}
-	if (broken && p->c != NULL)
+	if (drop)
 		publisher_drop(b, p, now);
 }
 
@@ -521,8 +557,11 @@ resolve_in_doubt(srv_bridge *b, pending_send *s)
 	double deadline = srv_monotonic() + INDOUBT_WAIT;
 	for (;;) {
 		int found = find_token(b, s, &s->id);
-		if (found >= 0)
+		if (found >= 0) {
+			srv_log(SRV_LOG_INFO, "redis: a send in doubt is %s the stream (token %s)",
+			        found ? "in" : "not in", s->token);
 			return found == 1;
+		}
 		if (srv_monotonic() >= deadline || !wait_or_stop(b, RETRY_MIN)) {
 			srv_log(SRV_LOG_WARN, "redis: a send in flight when Redis went away is answered "
 			        "503; if Redis wrote it, it may still be delivered (token %s)", s->token);
