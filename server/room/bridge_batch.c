@@ -19,7 +19,7 @@ srv_batch_destroy(srv_batch *q)
 }
 
 /* Takes up to q->max items off the head of the queue: the batch's first.
- * Caller holds q->lock. */
+ * Caller holds q->lock; the queue is not empty. */
 static srv_batch_item *
 take_batch(srv_batch *q)
 {
@@ -33,26 +33,33 @@ take_batch(srv_batch *q)
 	return first;
 }
 
-/* Sends one batch from the head of the queue.  Called, and returns, with
- * q->lock held; lets it go while sending. */
+/* Sends one batch from the head of the queue, as its leader (in_flight is
+ * set), then hands the lead on or ends it, and wakes the batch. */
 static void
 lead(srv_batch *q)
 {
-	srv_batch_item *first = take_batch(q);
-	q->in_flight = true;
-	pthread_mutex_unlock(&q->lock);
-	q->send(q->ctx, first);
 	pthread_mutex_lock(&q->lock);
-	q->in_flight = false;
-	/* The next leader first: its batch goes while these answers are read. */
-	if (q->head != NULL)
-		pthread_cond_signal(&q->head->done_cond);
-	/* Each item's thread may return (and its item vanish) once it holds
-	 * the lock again: read next before marking an item done. */
+	srv_batch_item *first = take_batch(q);
+	pthread_mutex_unlock(&q->lock);
+
+	q->send(q->ctx, first);
+
+	pthread_mutex_lock(&q->lock);
+	srv_batch_item *next_leader = q->head;
+	if (next_leader != NULL)
+		next_leader->state = SRV_BATCH_LEAD;   /* in_flight stays set: it leads now */
+	else
+		q->in_flight = false;
+	pthread_mutex_unlock(&q->lock);
+	/* The next leader first: its batch goes while these wake up. */
+	if (next_leader != NULL)
+		sem_post(&next_leader->wake);
+	/* An item's thread may return (and its item vanish) once woken: read
+	 * next before waking it. */
 	for (srv_batch_item *it = first, *next; it != NULL; it = next) {
 		next = it->next;
-		it->done = true;
-		pthread_cond_signal(&it->done_cond);
+		it->state = SRV_BATCH_DONE;
+		sem_post(&it->wake);
 	}
 }
 
@@ -60,20 +67,27 @@ void
 srv_batch_submit(srv_batch *q, srv_batch_item *item)
 {
 	item->next = NULL;
-	item->done = false;
-	pthread_cond_init(&item->done_cond, NULL);
+	item->state = SRV_BATCH_QUEUED;
+	sem_init(&item->wake, 0, 0);
 	pthread_mutex_lock(&q->lock);
 	if (q->tail != NULL)
 		q->tail->next = item;
 	else
 		q->head = item;
 	q->tail = item;
-	while (!item->done) {
-		if (!q->in_flight)
-			lead(q);             /* our item is queued: the batch holds it, or the next will */
-		else
-			pthread_cond_wait(&item->done_cond, &q->lock);
-	}
+	bool leads = !q->in_flight;
+	q->in_flight = true;
 	pthread_mutex_unlock(&q->lock);
-	pthread_cond_destroy(&item->done_cond);
+	/* Each wake-up says done or lead; a leader whose own item was not in
+	 * its batch (more than max queued before it) waits for it like any. */
+	for (;;) {
+		if (leads)
+			lead(q);
+		while (sem_wait(&item->wake) != 0)
+			;                    /* EINTR */
+		if (item->state == SRV_BATCH_DONE)
+			break;
+		leads = true;            /* handed the lead: our item heads the queue */
+	}
+	sem_destroy(&item->wake);
 }
