@@ -295,7 +295,7 @@ START_TEST(outage_answers_503_and_recovers)
 	int ws = wsf_connect(node_a.port, "/ws?name=wes");
 	uint8_t *p;
 	size_t len;
-	for (long id = 1; id <= 16; id++) {       /* every publishing connection in use */
+	for (long id = 1; id <= 16; id++) {       /* the batch connection in use before the kill */
 		post(&node_a, "content=before", 200);
 		char want[160];
 		snprintf(want, sizeof(want), "\"msg\":\"before\",\"id\":%ld,", id);

@@ -511,11 +511,12 @@ send_batch(void *ctx, srv_batch_item *first)
 }
 
 /*
- * Whether an append in doubt is in the stream: looks for its token after
- * the last entry appended before it, on the side connection, until Redis
- * answers or INDOUBT_WAIT has passed.  1: it is (*id_out its id); 0: it is
- * not, and never will be (the Redis that answers has no trace of it);
- * -1: unknown (Redis stayed away, or too far to look).
+ * Whether an append in doubt is in the stream: one look for its token
+ * after the last entry appended before it, on the side connection.  1: it
+ * is (*id_out its id); 0: it is not, and will not be (the Redis that answers
+ * has no trace of it -- unless it was not gone but stalled past the read
+ * timeout, with the batch still unread in its socket: the one case this
+ * cannot tell); -1: unknown (no answer, or too far to look).
  */
 static int
 find_token(srv_bridge *b, const pending_send *s, uint64_t *id_out)
@@ -551,6 +552,9 @@ find_token(srv_bridge *b, const pending_send *s, uint64_t *id_out)
 	return -1;
 }
 
+/* Looks for an append in doubt until Redis answers, up to INDOUBT_WAIT:
+ * true when it is in the stream (s->id its id), false when it is not or
+ * Redis stayed away (then answered 503, though Redis may hold it). */
 static bool
 resolve_in_doubt(srv_bridge *b, pending_send *s)
 {
