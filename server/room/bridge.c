@@ -628,7 +628,9 @@ set_last_entry(srv_bridge *b, const char *entry)
 	pthread_mutex_unlock(&b->entry_lock);
 }
 
-/* Delivers the entries of one XREAD reply; false when it is malformed. */
+/* Delivers the entries of one XREAD reply; false when it is malformed.
+ * XREAD goes on after the last entry delivered (set once per reply, not
+ * per entry: a lock and a copy each). */
 static bool
 deliver_entries(srv_bridge *b, const redisReply *reply)
 {
@@ -638,10 +640,15 @@ deliver_entries(srv_bridge *b, const redisReply *reply)
 	if (stream->type != REDIS_REPLY_ARRAY || stream->elements != 2)
 		return false;
 	const redisReply *entries = stream->element[1];
+	const char *last = NULL;
+	bool ok = true;
 	for (size_t i = 0; i < entries->elements; i++) {
 		const redisReply *e = entries->element[i];
-		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
-			return false;
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+		    e->element[0]->type != REDIS_REPLY_STRING) {
+			ok = false;
+			break;
+		}
 		const redisReply *id = entry_field(e->element[1], "id");
 		const redisReply *from = entry_field(e->element[1], "from");
 		const redisReply *msg = entry_field(e->element[1], "msg");
@@ -657,13 +664,17 @@ deliver_entries(srv_bridge *b, const redisReply *reply)
 			                    : channel != NULL ? channel->str : SRV_DEFAULT_CHANNEL };
 			const char *ev = event != NULL && event->len > 0 ? event->str : NULL;
 			if (!srv_registry_deliver(b->registry, n, &target, from->str, msg->str, msg->len,
-			                          ev, sent_at))
-				return false;    /* out of memory: read it again */
+			                          ev, sent_at)) {
+				ok = false;      /* out of memory: read it again */
+				break;
+			}
 			atomic_store(&b->last_id, n);
 		}
-		set_last_entry(b, e->element[0]->str);
+		last = e->element[0]->str;
 	}
-	return true;
+	if (last != NULL)
+		set_last_entry(b, last);
+	return ok;
 }
 
 /*
