@@ -219,6 +219,17 @@ expect_get(const tu_server *node, const char *name, const char *json_part)
 	tu_response_free(&resp);
 }
 
+/* Whether node B's bridge thread has delivered id 1 ("redis.last_id"). */
+static bool
+b_read_first(void *unused)
+{
+	(void)unused;
+	json_t *stats = tu_get_json(node_b.port, "/stats");
+	bool yes = tu_json_int(stats, "redis.last_id") >= 1;
+	json_decref(stats);
+	return yes;
+}
+
 /* ------------------------------------------------------------------ */
 
 START_TEST(long_poll_on_b_gets_what_a_was_sent)
@@ -248,7 +259,9 @@ START_TEST(websocket_on_a_gets_what_b_was_sent)
 	ck_assert_int_eq(tu_strip_sent_at((char *)p), 1);
 	ck_assert_str_eq((char *)p, "{\"status\":true,\"msg\":\"from B\",\"id\":1,\"from\":\"\",\"channel\":\"room\",\"dropped\":0}");
 	free(p);
-	/* A chat frame sent on A reaches a long poll on B. */
+	/* A chat frame sent on A reaches a long poll on B (who joins once B
+	 * has read id 1 itself: else id 1 would be bea's first). */
+	ck_assert(tu_wait_until(b_read_first, NULL, tu_slack(5)));
 	join(&node_b, "bea");
 	wsf_send_message(ws, 0x1, "frame on A", 10);
 	expect_get(&node_b, "bea", "\"msg\":\"frame on A\",\"id\":2,\"from\":\"wanda\"");
