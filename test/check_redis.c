@@ -11,6 +11,9 @@
 #include "wsframe.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -216,6 +219,17 @@ expect_get(const tu_server *node, const char *name, const char *json_part)
 	tu_response_free(&resp);
 }
 
+/* Whether node B's bridge thread has delivered id 1 ("redis.last_id"). */
+static bool
+b_read_first(void *unused)
+{
+	(void)unused;
+	json_t *stats = tu_get_json(node_b.port, "/stats");
+	bool yes = tu_json_int(stats, "redis.last_id") >= 1;
+	json_decref(stats);
+	return yes;
+}
+
 /* ------------------------------------------------------------------ */
 
 START_TEST(long_poll_on_b_gets_what_a_was_sent)
@@ -245,7 +259,9 @@ START_TEST(websocket_on_a_gets_what_b_was_sent)
 	ck_assert_int_eq(tu_strip_sent_at((char *)p), 1);
 	ck_assert_str_eq((char *)p, "{\"status\":true,\"msg\":\"from B\",\"id\":1,\"from\":\"\",\"channel\":\"room\",\"dropped\":0}");
 	free(p);
-	/* A chat frame sent on A reaches a long poll on B. */
+	/* A chat frame sent on A reaches a long poll on B (who joins once B
+	 * has read id 1 itself: else id 1 would be bea's first). */
+	ck_assert(tu_wait_until(b_read_first, NULL, tu_slack(5)));
 	join(&node_b, "bea");
 	wsf_send_message(ws, 0x1, "frame on A", 10);
 	expect_get(&node_b, "bea", "\"msg\":\"frame on A\",\"id\":2,\"from\":\"wanda\"");
@@ -292,7 +308,7 @@ START_TEST(outage_answers_503_and_recovers)
 	int ws = wsf_connect(node_a.port, "/ws?name=wes");
 	uint8_t *p;
 	size_t len;
-	for (long id = 1; id <= 16; id++) {       /* every publishing connection in use */
+	for (long id = 1; id <= 16; id++) {       /* the batch connection in use before the kill */
 		post(&node_a, "content=before", 200);
 		char want[160];
 		snprintf(want, sizeof(want), "\"msg\":\"before\",\"id\":%ld,", id);
@@ -495,6 +511,250 @@ START_TEST(presence_covers_both_nodes_and_a_dead_node_drops_out)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------ */
+/* Sends in batches: several threads sending at once through node A    */
+/* ------------------------------------------------------------------ */
+
+#define SENDERS 4
+#define SENDS_MAX 400          /* per sender, at most */
+
+/* One answered send: its text and what node A answered. */
+typedef struct {
+	char text[32];
+	int status;                 /* 200, 503, or anything else (a failure) */
+	long long id;               /* 200: the id answered */
+} answer;
+
+typedef struct {
+	int port, sender, count;    /* count: sends to make (stop may end it sooner) */
+	atomic_bool *stop;
+	atomic_int *answered, *refused;
+	answer answers[SENDS_MAX];
+	int made;                   /* how many of answers[] are filled */
+} sender_job;
+
+static void *
+sender_main(void *arg)
+{
+	sender_job *job = arg;
+	for (int i = 0; i < job->count && !atomic_load(job->stop); i++) {
+		answer *a = &job->answers[i];
+		snprintf(a->text, sizeof(a->text), "s%d-%d", job->sender, i);
+		char body[64];
+		snprintf(body, sizeof(body), "content=%s", a->text);
+		json_t *j = tu_request_json(job->port, "POST", "/send_msg", body, &a->status);
+		a->id = a->status == 200 ? tu_json_int(j, "id") : -1;
+		json_decref(j);
+		job->made = i + 1;
+		atomic_fetch_add(job->answered, 1);
+		if (a->status == 503)
+			atomic_fetch_add(job->refused, 1);
+	}
+	return NULL;
+}
+
+typedef struct {
+	atomic_bool stop;
+	atomic_int answered, refused;
+	sender_job jobs[SENDERS];
+	pthread_t threads[SENDERS];
+} senders;
+
+static void
+senders_start(senders *ss, int port, int count)
+{
+	atomic_init(&ss->stop, false);
+	atomic_init(&ss->answered, 0);
+	atomic_init(&ss->refused, 0);
+	for (int t = 0; t < SENDERS; t++) {
+		ss->jobs[t] = (sender_job){ .port = port, .sender = t, .count = count, .stop = &ss->stop,
+		                            .answered = &ss->answered, .refused = &ss->refused };
+		ck_assert_int_eq(pthread_create(&ss->threads[t], NULL, sender_main, &ss->jobs[t]), 0);
+	}
+}
+
+static void
+senders_join(senders *ss)
+{
+	atomic_store(&ss->stop, true);
+	for (int t = 0; t < SENDERS; t++)
+		pthread_join(ss->threads[t], NULL);
+}
+
+/* What a receiver got: ids and texts in the order delivered. */
+typedef struct {
+	long long ids[SENDERS * SENDS_MAX + 8];
+	char texts[SENDERS * SENDS_MAX + 8][32];
+	int n;
+} delivered;
+
+/* Reads text frames from ws into d until the message `last` (included). */
+static void
+read_until(int ws, const char *last, delivered *d)
+{
+	for (;;) {
+		uint8_t *p;
+		size_t len;
+		int op = wsf_read(ws, &p, &len);
+		ck_assert_msg(op >= 0, "the WebSocket ended before '%s' (%d read)", last, d->n);
+		if (op != 0x1) {
+			free(p);
+			continue;
+		}
+		json_t *j = json_loadb((const char *)p, len, 0, NULL);
+		free(p);
+		const char *msg = tu_json_str(j, "msg");
+		ck_assert_ptr_nonnull(msg);
+		ck_assert_int_lt(d->n, (int)(sizeof(d->ids) / sizeof(d->ids[0])));
+		d->ids[d->n] = tu_json_int(j, "id");
+		snprintf(d->texts[d->n], sizeof(d->texts[0]), "%s", msg);
+		bool end = strcmp(msg, last) == 0;
+		d->n++;
+		json_decref(j);
+		if (end)
+			return;
+	}
+}
+
+/* Where text is in d: its index, or -1. */
+static int
+find_text(const delivered *d, const char *text)
+{
+	for (int i = 0; i < d->n; i++)
+		if (strcmp(d->texts[i], text) == 0)
+			return i;
+	return -1;
+}
+
+/* The closing send ("end", from the test itself): once a receiver has it,
+ * it has every entry before it in the stream.  Its id. */
+static long long
+send_end(const tu_server *node)
+{
+	int status;
+	json_t *j = tu_request_json(node->port, "POST", "/send_msg", "content=end", &status);
+	ck_assert_int_eq(status, 200);
+	long long id = tu_json_int(j, "id");
+	json_decref(j);
+	return id;
+}
+
+/*
+ * Both nodes' receivers got the same entries in the same order, ids
+ * increasing; every send answered 200 is there once, with the id it was
+ * answered; no send answered otherwise is there; each sender's ids
+ * increase in its own order.  Returns how many were answered 200.
+ */
+static int
+check_answers(const senders *ss, const delivered *on_a, const delivered *on_b)
+{
+	ck_assert_int_eq(on_a->n, on_b->n);
+	for (int i = 0; i < on_a->n; i++) {
+		ck_assert_int_eq(on_a->ids[i], on_b->ids[i]);
+		ck_assert_str_eq(on_a->texts[i], on_b->texts[i]);
+		if (i > 0)
+			ck_assert_int_gt(on_a->ids[i], on_a->ids[i - 1]);
+	}
+	int sent = 0;
+	for (int t = 0; t < SENDERS; t++) {
+		long long last_id = 0;
+		for (int i = 0; i < ss->jobs[t].made; i++) {
+			const answer *a = &ss->jobs[t].answers[i];
+			ck_assert_msg(a->status == 200 || a->status == 503, "%s answered %d", a->text, a->status);
+			int at = find_text(on_a, a->text);
+			if (a->status == 200) {
+				ck_assert_msg(at >= 0, "%s answered 200 (id %lld), never delivered", a->text, a->id);
+				ck_assert_int_eq(on_a->ids[at], a->id);
+				ck_assert_int_gt(a->id, last_id);
+				last_id = a->id;
+				sent++;
+			} else {
+				ck_assert_msg(at < 0, "%s answered 503, delivered as id %lld", a->text,
+				              at >= 0 ? on_a->ids[at] : -1);
+			}
+		}
+	}
+	ck_assert_int_eq(sent + 1, on_a->n);     /* and "end": nothing else */
+	return sent;
+}
+
+START_TEST(concurrent_senders_keep_order_and_ids)
+{
+	if (!have_redis())
+		return;
+	redis_proc r;
+	start_two_nodes(&r);
+	int ws_a = wsf_connect(node_a.port, "/ws?name=wa");
+	int ws_b = wsf_connect(node_b.port, "/ws?name=wb");
+	static senders ss;
+	senders_start(&ss, node_a.port, 60);
+	for (int t = 0; t < SENDERS; t++)
+		pthread_join(ss.threads[t], NULL);
+	long long end = send_end(&node_a);
+	static delivered on_a, on_b;
+	on_a.n = on_b.n = 0;
+	read_until(ws_a, "end", &on_a);
+	read_until(ws_b, "end", &on_b);
+	ck_assert_int_eq(check_answers(&ss, &on_a, &on_b), SENDERS * 60);
+	ck_assert_int_eq(end, SENDERS * 60 + 1);     /* ids 1..240 went to the senders */
+	close(ws_a);
+	close(ws_b);
+	stop_all(&r);
+}
+END_TEST
+
+static bool
+answered_enough(void *arg)
+{
+	senders *ss = arg;
+	return atomic_load(&ss->answered) >= 40;
+}
+
+static bool
+refused_some(void *arg)
+{
+	senders *ss = arg;
+	return atomic_load(&ss->refused) >= SENDERS;
+}
+
+/* Redis is killed while four threads send through node A (a batch in
+ * flight, most likely, and more queued behind it), and started again on
+ * its files: every send is answered 200 or 503; what was answered 200 is
+ * delivered on both nodes with its id, what was answered 503 nowhere; and
+ * sends after the restart go through. */
+START_TEST(redis_dies_under_a_batch)
+{
+	if (!have_redis())
+		return;
+	redis_proc r;
+	start_two_nodes(&r);
+	int ws_a = wsf_connect(node_a.port, "/ws?name=wa");
+	int ws_b = wsf_connect(node_b.port, "/ws?name=wb");
+	static senders ss;
+	senders_start(&ss, node_a.port, SENDS_MAX);
+	ck_assert(tu_wait_until(answered_enough, &ss, tu_slack(10)));
+	redis_kill(&r);
+	ck_assert_msg(tu_wait_until(refused_some, &ss, tu_slack(10)), "no 503 while Redis was down");
+	int refused_while_down = atomic_load(&ss.refused);
+	redis_start(&r);
+	ck_assert(tu_wait_until(node_connected, &node_a, tu_slack(10)));
+	ck_assert(tu_wait_until(node_connected, &node_b, tu_slack(10)));
+	senders_join(&ss);
+	send_end(&node_a);
+	static delivered on_a, on_b;
+	on_a.n = on_b.n = 0;
+	read_until(ws_a, "end", &on_a);
+	read_until(ws_b, "end", &on_b);
+	int sent = check_answers(&ss, &on_a, &on_b);
+	ck_assert_int_gt(sent, 0);
+	ck_assert_int_ge(refused_while_down, SENDERS);
+	close(ws_a);
+	close(ws_b);
+	stop_all(&r);
+}
+END_TEST
+
 Suite *
 redis_suite(void)
 {
@@ -510,6 +770,8 @@ redis_suite(void)
 	tcase_add_test(tc, direct_message_on_a_reaches_one_client_on_b);
 	tcase_add_test(tc, channel_message_reaches_its_subscribers_on_both_nodes);
 	tcase_add_test(tc, presence_covers_both_nodes_and_a_dead_node_drops_out);
+	tcase_add_test(tc, concurrent_senders_keep_order_and_ids);
+	tcase_add_test(tc, redis_dies_under_a_batch);
 	suite_add_tcase(s, tc);
 	return s;
 }

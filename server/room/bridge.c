@@ -2,23 +2,34 @@
  * bridge.c - the room in a Redis stream (see bridge.h), with hiredis.
  *
  * Connections, each used by one side only:
- *   publishers request threads: a small pool (PUBLISHERS), each connection
- *              used by one request at a time (its own lock), so sends from
- *              many connections go to Redis side by side instead of queueing
- *              behind one round trip.  The append script is loaded once per
- *              connection and run by its SHA-1 (EVALSHA).  A failure drops
- *              the connection; the next send reconnects, but not more often
- *              than every RETRY_MIN seconds, so a dead Redis costs a request
- *              nothing but a 503.
+ *   batch      the sends (srv_bridge_publish): grouped by bridge_batch.h
+ *              into batches, one in flight at a time; the batch's leader
+ *              appends every send of it (EVALSHA of the append script,
+ *              loaded once per connection), writes them in one go and reads
+ *              the replies in order -- one round trip for the whole batch.
+ *              A failure drops the connection; the next batch reconnects,
+ *              but not more often than every RETRY_MIN seconds, so a dead
+ *              Redis costs a send nothing but a 503.
+ *   side       srv_bridge_run (presence) and the look-up of sends in doubt,
+ *              one command at a time under its own lock.
  *   reader     the bridge thread: XREAD BLOCK from the last entry it
  *              delivered, puts each entry into the local queues in stream
  *              order, and on any error reconnects with back-off.
  *
- * An entry is {id, from, msg}: `id` is the room's message id, from the
+ * A send whose connection broke after it was written and before its reply
+ * came is *in doubt*: Redis may have appended it (and every node will
+ * deliver it) or not.  It is not answered 503 on a guess: each entry
+ * carries a token unique to its send, and the sender looks for it in the
+ * stream once Redis answers again (up to INDOUBT_WAIT): there, it is sent
+ * (200, its id); not there, it never will be (503).  Only a Redis that
+ * stays away longer leaves a send answered 503 that Redis may have written.
+ *
+ * An entry is {id, from, msg, channel or to, event, tok}: `id` is the room's message id, from the
  * counter KEY:seq that the append script raises in the same atomic step as
  * the XADD, so ids increase in the stream's order on every node.
  */
 #include "server/room/bridge.h"
+#include "server/room/bridge_batch.h"
 #include "server/room/bridge_link.h"
 #include "server/room/broadcast.h"
 #include "server/room/channel.h"
@@ -34,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CONNECT_TIMEOUT_MS 300   /* a Redis that does not answer this fast is down */
 #define RETRY_MIN 0.1            /* seconds between reconnects, doubling... */
@@ -41,23 +53,36 @@
 #define XREAD_BLOCK_MS 500       /* how long one XREAD waits (and how soon we see stop) */
 #define XREAD_COUNT 256
 #define BEHIND_EVERY 0.25        /* seconds between "behind" updates while busy */
-#define PUBLISHERS 32            /* publishing connections per node (8: 36k sends/s, 32: 45k, 64: 48k through one local Redis on 2 cores) */
+#define BATCH_MAX 256            /* sends in one pipelined batch at most */
+#define INDOUBT_WAIT 3.0         /* seconds a send in doubt waits for Redis to say */
+#define FIND_PAGE 256            /* entries per XRANGE when looking for one in doubt... */
+#define FIND_PAGES_MAX 64        /* ...and how many pages at most */
 
-/* INCR the counter and XADD the entry in one step: ids follow stream order.
- * ARGV: from, msg, MAXLEN, "channel" or "to", its name, event ("" none). */
+/* A batch of entries in one step: INCRBY the counter by their number and
+ * XADD each, so ids follow stream order.  ARGV: MAXLEN, then per entry
+ * from, msg, "channel" or "to", its name, event ("" none), the send's
+ * token.  Returns {the first entry's id, the last one's stream id}. */
 static const char APPEND_SCRIPT[] =
-	"local id = redis.call('INCR', KEYS[2]) "
-	"redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', 'id', id, 'from', ARGV[1], "
-	"'msg', ARGV[2], ARGV[4], ARGV[5], 'event', ARGV[6]) "
-	"return id";
+	"local n = (#ARGV - 1) / 6 "
+	"local id = redis.call('INCRBY', KEYS[2], n) - n "
+	"local sid "
+	"for a = 2, #ARGV, 6 do "
+	"  id = id + 1 "
+	"  sid = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'id', id, "
+	"    'from', ARGV[a], 'msg', ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], "
+	"    'event', ARGV[a + 4], 'tok', ARGV[a + 5]) "
+	"end "
+	"return {id - n + 1, sid}";
 
-/* One publishing connection. */
+/* One connection for commands (the batch's, or the side one).  Its fields
+ * are under `lock` (the side one) or the batch's leader's alone (batch). */
 typedef struct {
 	pthread_mutex_t lock;
-	redisContext *c;              /* under lock; NULL: not connected */
-	char script_sha[41];          /* under lock: the append script, loaded */
-	double retry_at;              /* under lock: no reconnect before */
-	unsigned epoch;               /* under lock: the link's epoch when connected */
+	redisContext *c;              /* NULL: not connected */
+	char script_sha[41];          /* the append script, loaded */
+	double retry_at;              /* no reconnect before... */
+	unsigned retry_connects;      /* ...unless the bridge thread connected since */
+	unsigned epoch;               /* the link's epoch when connected */
 } publisher;
 
 struct srv_bridge {
@@ -69,11 +94,17 @@ struct srv_bridge {
 	int port, db;
 	char seq_key[300];
 
-	publisher pub[PUBLISHERS];
-	atomic_uint next_pub;         /* where the next send starts looking */
-	atomic_uint epoch;            /* +1 each time the bridge thread connects
-	                                 again: older publishing connections may
-	                                 lead to a Redis that is gone */
+	srv_batch batch;              /* the sends, grouped (bridge_batch.h) */
+	publisher batch_pub;          /* the batch's connection: its leader's only */
+	char last_sid[64];            /* the leader's: the stream id it appended last */
+	publisher side;               /* srv_bridge_run, and sends in doubt */
+	char node[17];                /* this node's part of each token: 16 hex digits */
+	atomic_ullong next_token;
+	atomic_uint epoch;            /* +1 each time the bridge thread loses
+	                                 Redis: older connections may lead to a
+	                                 Redis that is gone */
+	atomic_uint connects;         /* +1 each time the bridge thread connects:
+	                                 Redis is back, try at once */
 
 	/* Written by the bridge thread, read by /stats. */
 	atomic_bool connected;
@@ -83,6 +114,10 @@ struct srv_bridge {
 	pthread_mutex_t entry_lock;
 	char last_entry[64];          /* the stream id XREAD continues after */
 };
+
+static void send_batch(void *ctx, srv_batch_item *first);
+static const redisReply *entry_field(const redisReply *fields, const char *field);
+static bool wait_or_stop(srv_bridge *b, double seconds);
 
 /* Decimal digits only (no sign, no space) up to `max`, from p; *end after
  * them.  -1 when there are none or the number is above max. */
@@ -192,8 +227,16 @@ srv_bridge_new(const char *url, const char *key, long history, srv_registry *r, 
 	snprintf(b->key, sizeof(b->key), "%s", key);
 	snprintf(b->seq_key, sizeof(b->seq_key), "%s:seq", key);
 	snprintf(b->last_entry, sizeof(b->last_entry), "$");
-	for (int i = 0; i < PUBLISHERS; i++)
-		pthread_mutex_init(&b->pub[i].lock, NULL);
+	unsigned char rnd[8];
+	if (getentropy(rnd, sizeof(rnd)) != 0) {   /* no entropy: the clock and pid */
+		uint64_t t = srv_wall_clock_ms() ^ ((uint64_t)getpid() << 40);
+		memcpy(rnd, &t, sizeof(rnd));
+	}
+	for (int i = 0; i < 8; i++)
+		snprintf(b->node + 2 * i, 3, "%02x", rnd[i]);
+	srv_batch_init(&b->batch, BATCH_MAX, send_batch, b);
+	pthread_mutex_init(&b->batch_pub.lock, NULL);
+	pthread_mutex_init(&b->side.lock, NULL);
 	pthread_mutex_init(&b->entry_lock, NULL);
 	return b;
 }
@@ -203,11 +246,13 @@ srv_bridge_free(srv_bridge *b)
 {
 	if (b == NULL)
 		return;
-	for (int i = 0; i < PUBLISHERS; i++) {
-		if (b->pub[i].c != NULL)
-			redisFree(b->pub[i].c);
-		pthread_mutex_destroy(&b->pub[i].lock);
+	publisher *conns[] = { &b->batch_pub, &b->side };
+	for (size_t i = 0; i < 2; i++) {
+		if (conns[i]->c != NULL)
+			redisFree(conns[i]->c);
+		pthread_mutex_destroy(&conns[i]->lock);
 	}
+	srv_batch_destroy(&b->batch);
 	pthread_mutex_destroy(&b->entry_lock);
 	free(b);
 }
@@ -266,7 +311,8 @@ connect_redis(srv_bridge *b, int read_timeout_ms)
 /* Sending                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Connects p and loads the append script.  Caller holds p->lock. */
+/* Connects p and loads the append script.  Caller holds p->lock (or is
+ * the batch's leader, for batch_pub). */
 static bool
 publisher_connect(srv_bridge *b, publisher *p)
 {
@@ -294,27 +340,37 @@ static bool
 publisher_ready(srv_bridge *b, publisher *p, double now)
 {
 	if (p->c != NULL && p->epoch != atomic_load(&b->epoch)) {
-		/* Made before the bridge lost Redis: it may lead nowhere, and a
-		 * failed send could not be told from a sent one.  Start afresh. */
+		/* Made before the bridge lost Redis: it may lead nowhere (a send
+		 * on it would wait for a timeout, then be in doubt).  Start afresh. */
 		redisFree(p->c);
 		p->c = NULL;
 		p->retry_at = 0;
 	}
 	if (p->c == NULL) {
-		if (now < p->retry_at)
+		if (now < p->retry_at && p->retry_connects == atomic_load(&b->connects))
 			return false;        /* it was down a moment ago: do not wait again */
 		if (!publisher_connect(b, p)) {
 			p->retry_at = now + RETRY_MIN;
+			p->retry_connects = atomic_load(&b->connects);
 			return false;
 		}
 	}
 	return true;
 }
 
+/* Drops p's connection after a failure (the next use reconnects, not
+ * before RETRY_MIN). */
+static void
+publisher_drop(srv_bridge *b, publisher *p, double now)
+{
+	redisFree(p->c);
+	p->c = NULL;
+	p->retry_at = now + RETRY_MIN;
+	p->retry_connects = atomic_load(&b->connects);
+}
+
 /* Runs one command on p: its reply, of the wanted type, or NULL (and the
- * connection dropped: maybe done, maybe not -- it is not to be trusted;
- * a Redis restarted meanwhile also forgot the script: NOSCRIPT).  Caller
- * holds p->lock. */
+ * connection dropped: maybe done, maybe not).  Caller holds p->lock. */
 static redisReply *
 run_on(srv_bridge *b, publisher *p, int type, int argc, const char **argv, const size_t *lens)
 {
@@ -322,71 +378,222 @@ run_on(srv_bridge *b, publisher *p, int type, int argc, const char **argv, const
 	if (!publisher_ready(b, p, now))
 		return NULL;
 	redisReply *r = command_argv(p->c, type, argc, argv, lens);
-	if (r == NULL) {
-		redisFree(p->c);
-		p->c = NULL;
-		p->retry_at = now + RETRY_MIN;
-	}
+	if (r == NULL)
+		publisher_drop(b, p, now);
 	return r;
 }
 
-/* Appends one entry through p; its id in *id_out.  Caller holds p->lock. */
-static bool
-append_entry(srv_bridge *b, publisher *p, const srv_target *to, const char *from,
-             const char *text, size_t len, const char *event, uint64_t *id_out)
+/*
+ * One send on its way (srv_bridge_publish's, on its thread's stack).  The
+ * batch's leader appends it, reads its reply and sets the result:
+ *   SEND_OK        Redis appended it: id is its id
+ *   SEND_REFUSED   it is not in the stream (never sent, or Redis said no)
+ *   SEND_IN_DOUBT  sent, but the connection broke before its reply: it may
+ *                  be in the stream (and read by every node), or not;
+ *                  resolve_in_doubt finds out
+ */
+typedef enum { SEND_OK, SEND_REFUSED, SEND_IN_DOUBT } send_result;
+
+typedef struct {
+	srv_batch_item item;          /* first: the batch hands back &item */
+	const srv_target *to;
+	const char *from, *text, *event;
+	size_t len;
+	char token[40];               /* unique to this send: "<node>-<n>" */
+	send_result result;
+	uint64_t id;
+	char since[64];               /* IN_DOUBT: the last entry appended before it ("": none) */
+} pending_send;
+
+#define HEAD_ARGS 6               /* EVALSHA sha 2 key seq_key MAXLEN */
+#define ENTRY_ARGS 6              /* from msg kind name event token */
+
+/* s's six arguments of the append script into argv and lens. */
+static void
+entry_args(const pending_send *s, const char **argv, size_t *lens)
 {
-	char max[24];
-	snprintf(max, sizeof(max), "%ld", b->history);
-	const char *kind = to->direct ? "to" : "channel";
-	if (event == NULL)
-		event = "";
-	/* The script's SHA is known once p is connected: run_on connects. */
-	if (!publisher_ready(b, p, srv_monotonic()))
-		return false;
-	const char *argv[] = { "EVALSHA", p->script_sha, "2", b->key, b->seq_key,
-	                       from, text, max, kind, to->name, event };
-	size_t lens[] = { 7, 40, 1, strlen(b->key), strlen(b->seq_key),
-	                  strlen(from), len, strlen(max), strlen(kind), strlen(to->name),
-	                  strlen(event) };
-	redisReply *r = run_on(b, p, REDIS_REPLY_INTEGER, 11, argv, lens);
-	if (r == NULL)
-		return false;
-	*id_out = (uint64_t)r->integer;
-	freeReplyObject(r);
-	return true;
+	const char *kind = s->to->direct ? "to" : "channel";
+	const char *event = s->event != NULL ? s->event : "";
+	const char *args[ENTRY_ARGS] = { s->from, s->text, kind, s->to->name, event, s->token };
+	for (int i = 0; i < ENTRY_ARGS; i++) {
+		argv[i] = args[i];
+		lens[i] = i == 1 ? s->len : strlen(args[i]);
+	}
 }
 
-/* A publisher for this send: the first free one from a rotating start, or
- * (all busy) the start one, waited for.  Returned locked. */
-static publisher *
-take_publisher(srv_bridge *b)
+/* The batch's one EVALSHA in p's output buffer (nothing is written yet);
+ * false if out of memory. */
+static bool
+append_batch(srv_bridge *b, publisher *p, srv_batch_item *first, size_t n)
 {
-	unsigned start = atomic_fetch_add(&b->next_pub, 1) % PUBLISHERS;
-	for (unsigned i = 0; i < PUBLISHERS; i++) {
-		publisher *p = &b->pub[(start + i) % PUBLISHERS];
-		if (pthread_mutex_trylock(&p->lock) == 0)
-			return p;
+	size_t argc = HEAD_ARGS + ENTRY_ARGS * n;
+	const char **argv = malloc(argc * sizeof(*argv));
+	size_t *lens = malloc(argc * sizeof(*lens));
+	bool ok = argv != NULL && lens != NULL;
+	if (ok) {
+		char max[24];
+		snprintf(max, sizeof(max), "%ld", b->history);
+		const char *head[HEAD_ARGS] = { "EVALSHA", p->script_sha, "2", b->key, b->seq_key, max };
+		for (int i = 0; i < HEAD_ARGS; i++) {
+			argv[i] = head[i];
+			lens[i] = strlen(head[i]);
+		}
+		size_t at = HEAD_ARGS;
+		for (srv_batch_item *it = first; it != NULL; it = it->next, at += ENTRY_ARGS)
+			entry_args((pending_send *)it, argv + at, lens + at);
+		ok = redisAppendCommandArgv(p->c, (int)argc, argv, lens) == REDIS_OK;
 	}
-	pthread_mutex_lock(&b->pub[start].lock);
-	return &b->pub[start];
+	free(argv);
+	free(lens);
+	return ok;
+}
+
+/* Gives every send of the batch its result, from the script's reply r
+ * ({first id, last stream id}; NULL: none came). */
+static void
+take_reply(srv_bridge *b, srv_batch_item *first, const redisReply *r)
+{
+	bool ok = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	          r->element[0]->type == REDIS_REPLY_INTEGER &&
+	          r->element[1]->type == REDIS_REPLY_STRING;
+	if (r != NULL && r->type == REDIS_REPLY_ERROR)
+		srv_log(SRV_LOG_WARN, "redis: %s", r->str);
+	uint64_t id = ok ? (uint64_t)r->element[0]->integer : 0;
+	for (srv_batch_item *it = first; it != NULL; it = it->next) {
+		pending_send *s = (pending_send *)it;
+		if (r == NULL) {
+			s->result = SEND_IN_DOUBT;
+		} else if (ok) {
+			s->result = SEND_OK;
+			s->id = id++;
+		} else {
+			s->result = SEND_REFUSED;      /* an error: the script appended nothing */
+		}
+	}
+	if (ok)
+		snprintf(b->last_sid, sizeof(b->last_sid), "%s", r->element[1]->str);
+}
+
+/*
+ * The batch's send (bridge_batch.h): the whole batch in one EVALSHA of the
+ * append script on the batch connection -- one round trip, and one script
+ * run in Redis, for every send in it (a script per send cost Redis about
+ * as much CPU as the rest of the send together).  The script is atomic: the
+ * batch is in the stream whole, in order, or not at all.  Runs in the
+ * leader's thread only.
+ */
+static void
+send_batch(void *ctx, srv_batch_item *first)
+{
+	srv_bridge *b = ctx;
+	publisher *p = &b->batch_pub;
+	double now = srv_monotonic();
+	size_t n = 0;
+	for (srv_batch_item *it = first; it != NULL; it = it->next) {
+		pending_send *s = (pending_send *)it;
+		snprintf(s->since, sizeof(s->since), "%s", b->last_sid);
+		s->result = SEND_REFUSED;          /* until it is known to have left */
+		n++;
+	}
+	if (!publisher_ready(b, p, now) || !append_batch(b, p, first, n))
+		return;                            /* nothing left this process */
+	redisReply *r;
+	if (redisGetReply(p->c, (void **)&r) != REDIS_OK)
+		r = NULL;
+	take_reply(b, first, r);
+	/* No reply: the connection is broken.  NOSCRIPT: a Redis restarted
+	 * (and forgot the script): connect again, and load it. */
+	bool drop = r == NULL || (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0);
+	if (r != NULL)
+		freeReplyObject(r);
+	if (drop)
+		publisher_drop(b, p, now);
+}
+
+/*
+ * Whether an append in doubt is in the stream: one look for its token
+ * after the last entry appended before it, on the side connection.  1: it
+ * is (*id_out its id); 0: it is not, and will not be (the Redis that answers
+ * has no trace of it -- unless it was not gone but stalled past the read
+ * timeout, with the batch still unread in its socket: the one case this
+ * cannot tell); -1: unknown (no answer, or too far to look).
+ */
+static int
+find_token(srv_bridge *b, const pending_send *s, uint64_t *id_out)
+{
+	char start[72], count[16];
+	snprintf(start, sizeof(start), s->since[0] != '\0' ? "(%s" : "-", s->since);
+	snprintf(count, sizeof(count), "%d", FIND_PAGE);
+	for (int page = 0; page < FIND_PAGES_MAX; page++) {
+		const char *argv[] = { "XRANGE", b->key, start, "+", "COUNT", count };
+		pthread_mutex_lock(&b->side.lock);
+		redisReply *r = run_on(b, &b->side, REDIS_REPLY_ARRAY, 6, argv, NULL);
+		pthread_mutex_unlock(&b->side.lock);
+		if (r == NULL)
+			return -1;
+		int found = 0;
+		for (size_t i = 0; i < r->elements && found == 0; i++) {
+			const redisReply *e = r->element[i];
+			if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
+				continue;
+			const redisReply *tok = entry_field(e->element[1], "tok");
+			const redisReply *id = entry_field(e->element[1], "id");
+			if (tok != NULL && id != NULL && strcmp(tok->str, s->token) == 0) {
+				*id_out = strtoull(id->str, NULL, 10);
+				found = 1;
+			}
+			snprintf(start, sizeof(start), "(%s", e->element[0]->str);
+		}
+		bool last_page = r->elements < (size_t)FIND_PAGE;
+		freeReplyObject(r);
+		if (found || last_page)
+			return found;
+	}
+	return -1;
+}
+
+/* Looks for an append in doubt until Redis answers, up to INDOUBT_WAIT:
+ * true when it is in the stream (s->id its id), false when it is not or
+ * Redis stayed away (then answered 503, though Redis may hold it). */
+static bool
+resolve_in_doubt(srv_bridge *b, pending_send *s)
+{
+	double deadline = srv_monotonic() + INDOUBT_WAIT;
+	for (;;) {
+		int found = find_token(b, s, &s->id);
+		if (found >= 0) {
+			srv_log(SRV_LOG_INFO, "redis: a send in doubt is %s the stream (token %s)",
+			        found ? "in" : "not in", s->token);
+			return found == 1;
+		}
+		if (srv_monotonic() >= deadline || !wait_or_stop(b, RETRY_MIN)) {
+			srv_log(SRV_LOG_WARN, "redis: a send in flight when Redis went away is answered "
+			        "503; if Redis wrote it, it may still be delivered (token %s)", s->token);
+			return false;
+		}
+	}
 }
 
 bool
 srv_bridge_publish(srv_bridge *b, const srv_target *to, const char *from, const char *text,
                    size_t len, const char *event, uint64_t *id_out)
 {
-	publisher *p = take_publisher(b);
-	bool ok = append_entry(b, p, to, from, text, len, event, id_out);
-	pthread_mutex_unlock(&p->lock);
+	pending_send s = { .to = to, .from = from, .text = text, .event = event, .len = len };
+	snprintf(s.token, sizeof(s.token), "%s-%llu", b->node,
+	         (unsigned long long)atomic_fetch_add(&b->next_token, 1));
+	srv_batch_submit(&b->batch, &s.item);
+	bool ok = s.result == SEND_OK || (s.result == SEND_IN_DOUBT && resolve_in_doubt(b, &s));
+	if (ok)
+		*id_out = s.id;
 	return ok;
 }
 
 void *
 srv_bridge_run(srv_bridge *b, int type, int argc, const char **argv, const size_t *lens)
 {
-	publisher *p = take_publisher(b);
-	redisReply *r = run_on(b, p, type, argc, argv, lens);
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_lock(&b->side.lock);
+	redisReply *r = run_on(b, &b->side, type, argc, argv, lens);
+	pthread_mutex_unlock(&b->side.lock);
 	return r;
 }
 
@@ -421,7 +628,9 @@ set_last_entry(srv_bridge *b, const char *entry)
 	pthread_mutex_unlock(&b->entry_lock);
 }
 
-/* Delivers the entries of one XREAD reply; false when it is malformed. */
+/* Delivers the entries of one XREAD reply; false when it is malformed.
+ * XREAD goes on after the last entry delivered (set once per reply, not
+ * per entry: a lock and a copy each). */
 static bool
 deliver_entries(srv_bridge *b, const redisReply *reply)
 {
@@ -431,10 +640,15 @@ deliver_entries(srv_bridge *b, const redisReply *reply)
 	if (stream->type != REDIS_REPLY_ARRAY || stream->elements != 2)
 		return false;
 	const redisReply *entries = stream->element[1];
+	const char *last = NULL;
+	bool ok = true;
 	for (size_t i = 0; i < entries->elements; i++) {
 		const redisReply *e = entries->element[i];
-		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
-			return false;
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+		    e->element[0]->type != REDIS_REPLY_STRING) {
+			ok = false;
+			break;
+		}
 		const redisReply *id = entry_field(e->element[1], "id");
 		const redisReply *from = entry_field(e->element[1], "from");
 		const redisReply *msg = entry_field(e->element[1], "msg");
@@ -450,13 +664,17 @@ deliver_entries(srv_bridge *b, const redisReply *reply)
 			                    : channel != NULL ? channel->str : SRV_DEFAULT_CHANNEL };
 			const char *ev = event != NULL && event->len > 0 ? event->str : NULL;
 			if (!srv_registry_deliver(b->registry, n, &target, from->str, msg->str, msg->len,
-			                          ev, sent_at))
-				return false;    /* out of memory: read it again */
+			                          ev, sent_at)) {
+				ok = false;      /* out of memory: read it again */
+				break;
+			}
 			atomic_store(&b->last_id, n);
 		}
-		set_last_entry(b, e->element[0]->str);
+		last = e->element[0]->str;
 	}
-	return true;
+	if (last != NULL)
+		set_last_entry(b, last);
+	return ok;
 }
 
 /*
@@ -567,6 +785,7 @@ srv_bridge_main(void *arg)
 		if (c != NULL && (started || find_start(b, c))) {
 			started = true;
 			atomic_store(&b->connected, true);
+			atomic_fetch_add(&b->connects, 1);
 			srv_log(SRV_LOG_INFO, "redis: connected to %s:%d, reading %s after %s", b->host,
 			        b->port, b->key, b->last_entry);
 			warned = false;

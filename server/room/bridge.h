@@ -7,10 +7,12 @@
  * entry into its own clients' queues through the same broadcast path:
  *
  *   POST /send_msg, a WebSocket chat frame
- *     -> srv_send_message (send.h) -> srv_bridge_publish -> EVALSHA: INCR
- *        KEY:seq, XADD KEY MAXLEN ~ N (one atomic step: the numeric id is
- *        the counter, so ids increase in the stream's own order and are the
- *        same on every node)
+ *     -> srv_send_message (send.h) -> srv_bridge_publish: queued with the
+ *        sends that arrive while the previous batch is on its way
+ *        (group commit, bridge_batch.h), then the whole batch in one
+ *        EVALSHA: INCRBY KEY:seq, XADD KEY MAXLEN ~ N for each (one atomic
+ *        step: the numeric ids come from the counter, so they increase in
+ *        the stream's own order and are the same on every node)
  *   bridge thread (one per node, its own connection)
  *     -> XREAD BLOCK ... STREAMS KEY <last entry delivered>
  *     -> srv_registry_deliver(id, channel or to, from, text): every local
@@ -25,11 +27,15 @@
  * Faults: an unreachable Redis never stops the HTTP service.  The bridge
  * thread retries with back-off (0.1 s doubling to 2 s); meanwhile publishing
  * fails at once (POST /send_msg answers 503) -- nothing is reported as sent
- * that was not.
+ * that was not.  A batch whose connection breaks before its reply is in
+ * doubt: its sends wait (up to 3 s) for Redis to answer again and are
+ * looked up in the stream by a token each entry carries -- 200 with the id
+ * if Redis wrote them, 503 if not.  Only past those 3 s can a send be
+ * answered 503 that a Redis restarted from its files still holds.
  *
  * Thread-safety: srv_bridge_publish and srv_bridge_state_get from any
- * thread (each publishing connection has its own lock); srv_bridge_main in
- * one thread of its own.
+ * thread (the batch has its lock, the side connection its own);
+ * srv_bridge_main in one thread of its own.
  */
 #ifndef PUSHQ_BRIDGE_H
 #define PUSHQ_BRIDGE_H
@@ -61,8 +67,9 @@ void srv_bridge_free(srv_bridge *b);
 void *srv_bridge_main(void *bridge);
 
 /* Appends a message for `to` to the stream (event: NULL or a presence
- * event); *id_out gets its id.  False when Redis is unreachable (the
- * message was not sent). */
+ * event); *id_out gets its id.  Blocks for one round trip to Redis (shared
+ * with the sends that batch with it), or up to 3 s when Redis went away
+ * under it.  False when Redis is unreachable (the message was not sent). */
 bool srv_bridge_publish(srv_bridge *b, const srv_target *to, const char *from,
                         const char *text, size_t len, const char *event, uint64_t *id_out);
 
