@@ -1,0 +1,271 @@
+// lab.test.mjs — the queue lab as a class sees it, in English and Chinese,
+// at 1280 and 390 px: every guided step keeps the queue and the lanes in
+// the window, one numbering, the wait loop lit where the thread is, dots for
+// calls that never wait, arrows with heads, honest "at once" texts, the
+// server's refusals in the page's language, projector mode. Run by
+// `make e2e`; screenshots of each step go to build/e2e-shots/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, stopServer, launch, newPage, overflowing, squeezed, inView, shot,
+  PHONE, WIDE, WAIT, leftLoopback } from './browser.mjs';
+
+let browser, server;
+before(async () => {
+  server = await startServer(['--lab-max-waiting', '64']);
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  if (server) await stopServer(server);
+  assert.deepEqual(leftLoopback, []);
+});
+
+const MODES = [['en', WIDE, '1280'], ['zh', WIDE, '1280'], ['en', PHONE, '390'], ['zh', PHONE, '390']];
+const HAN = /[\u4e00-\u9fff]/;
+
+async function openLab(lang, viewport, query = '') {
+  const page = await newPage(browser, lang, viewport);
+  await page.goto(server.base + '/lab.html' + query);
+  await page.locator('#queue-id', { hasText: /^[0-9a-f]{8}$/ }).waitFor({ timeout: WAIT });
+  return page;
+}
+
+// Runs step n and waits for it to finish.
+async function step(page, n, timeout = 15_000) {
+  await page.click(`#step-${n} button`);
+  await page.locator(`#step-${n}.running`).waitFor({ timeout: WAIT }).catch(() => {});
+  await page.locator(`#step-${n}.done`).waitFor({ timeout });
+}
+
+// The queue and the newest lane are in the window, nothing sticks out of
+// its box, no text is squeezed to a character per line.
+async function actionInView(page, what) {
+  assert.ok(await inView(page.locator('#queue-panel .slots')), what + ': the queue is out of view');
+  assert.ok(await inView(page.locator('#lanes .lane').first()), what + ': the newest lane is out of view');
+  assert.deepEqual(await overflowing(page), [], what + ': wider than its box');
+  assert.deepEqual(await squeezed(page), [], what + ': a character per line');
+}
+
+// One numbering: every "call #N" a lane's text names is a lane (or the
+// slots') call N, and a get that got an item names the put that made it.
+async function numberingIsOne(page) {
+  const lanes = await page.locator('#lanes .lane').evaluateAll((els) => els.map((el) => ({
+    no: el.dataset.no, call: el.dataset.call, state: el.dataset.state, put: el.dataset.put,
+    head: el.querySelector('.call').textContent, what: el.querySelector('.what').textContent })));
+  const byNo = new Map(lanes.map((l) => [l.no, l]));
+  for (const l of lanes) {
+    assert.match(l.head, new RegExp('#' + l.no + ' '), 'a lane is headed by its own call number');
+    if (l.call === 'get' && l.state === 'ok') {
+      const m = /#(\d+)/.exec(l.what);
+      assert.ok(m, 'a get names the call that put its item: ' + l.what);
+      const maker = byNo.get(m[1]);
+      if (maker) {
+        assert.equal(maker.call, 'put', `get #${l.no} names #${m[1]}, which is a ${maker.call}`);
+        assert.equal(maker.put, l.put, 'the put named is the one whose item the get took');
+      }
+    }
+  }
+  return lanes;
+}
+
+for (const [lang, viewport, width] of MODES) {
+  test(`the lab's seven steps keep the action in view (${lang}, ${width} px)`, async () => {
+    const page = await openLab(lang, viewport);
+    const tag = `${lang}-${width}`;
+    // Step titles: one numbering, the list's ("1." once, not "1. 1.").
+    for (const title of await page.locator('#guide li b').allTextContents()) assert.doesNotMatch(title, /^\d/);
+    if (lang === 'zh') {
+      assert.match(await page.textContent('.lead'), /让你亲手调用它的各个方法/);
+      assert.match(await page.textContent('.lead'), /每个请求占一条泳道，可以看到它的线程阻塞等待/);
+    }
+
+    // Step 1 uses maxsize 3, as its text says, whatever the dropdown said.
+    await page.selectOption('#maxsize', '1');
+    await step(page, 1);
+    assert.equal(await page.inputValue('#maxsize'), '3');
+    assert.equal(await page.locator('#slots .slot').count(), 3);
+    assert.equal(await page.locator('#lanes .lane[data-call="put"][data-state="ok"]').count(), 2);
+    // Both returned at once: dots, and a text that says so.
+    assert.equal(await page.locator('#lanes .lane.instant').count(), 2);
+    assert.match(await page.locator('#lanes .lane .what').first().textContent(), lang === 'en' ? /returned at once: there was room/ : /立即返回：有空位/);
+    await actionInView(page, 'step 1');
+    await shot(page, `lab-step1-${tag}.png`);
+
+    // Step 2: the gets name the calls that put their items.
+    await step(page, 2);
+    const lanes = await numberingIsOne(page);
+    assert.equal(lanes.filter((l) => l.call === 'get' && l.state === 'ok').length, 2);
+    assert.match(await page.locator('#lanes .lane[data-call="get"] .what').first().textContent(),
+      lang === 'en' ? /got “egon” at once: it was already in the queue \(from call #2 / : /队列里本来就有元素/);
+    await actionInView(page, 'step 2');
+    await shot(page, `lab-step2-${tag}.png`);
+
+    // Step 3: while the get sleeps, it waits at the head of the queue and
+    // the wait line of both loops is lit; then queue.Empty.
+    await page.click('#step-3 button');
+    const sleeping = page.locator('.lane[data-call="get"][data-state="sleeping"]');
+    await sleeping.waitFor({ timeout: WAIT });
+    assert.match(await sleeping.locator('.what').textContent(), lang === 'en' ? /blocked in queue_get, waiting/ : /阻塞在 queue_get 里等待/);
+    await page.locator('#getters .waiter').waitFor({ timeout: WAIT });
+    await page.locator('#code .tutorial .line.run[data-key="wait"]').waitFor({ timeout: WAIT });
+    await page.locator('#code .ours .line.run[data-key="wait"]', { hasText: 'pthread_cond_timedwait' }).waitFor({ timeout: WAIT });
+    await actionInView(page, 'step 3, asleep');
+    await shot(page, `lab-step3-asleep-${tag}.png`);
+    await page.locator('#step-3.done').waitFor({ timeout: WAIT });
+    assert.match(await page.locator('.lane[data-call="get"]').first().textContent(), /queue\.Empty/);
+    assert.equal(await page.locator('#getters .waiter').count(), 0);
+    await shot(page, `lab-step3-${tag}.png`);
+
+    // Step 4: a new queue of 3, filled; put(block=False) is a dot and says "at once".
+    await step(page, 4);
+    assert.equal(await page.locator('#slots .slot.full').count(), 3);
+    const full = page.locator('.lane[data-call="put"][data-state="Full"]');
+    assert.equal(await full.count(), 1);
+    assert.ok(await full.evaluate((el) => el.classList.contains('instant')));
+    assert.match(await full.locator('.what').textContent(), lang === 'en' ? /no room \(block=False\): raised queue\.Full at once/ : /没有空位（block=False），立即抛出 queue\.Full/);
+    assert.doesNotMatch(await full.locator('.what').textContent(), /0\.0/);
+    // The slots name the calls that put the items.
+    assert.deepEqual(await page.locator('#slots .slot.full small').allTextContents(),
+      lang === 'en' ? ['call #1', 'call #2', 'call #3'] : ['调用 #1', '调用 #2', '调用 #3']);
+    await actionInView(page, 'step 4');
+    await shot(page, `lab-step4-${tag}.png`);
+
+    // Step 5: a put wakes the get; the notify line is lit; an arrow with its head.
+    await page.click('#step-5 button');
+    await page.locator('#code .line.run[data-key="notify"]').first().waitFor({ timeout: WAIT });
+    await page.locator('#step-5.done').waitFor({ timeout: 15_000 });
+    const woken = page.locator('.lane[data-call="get"][data-state="ok"]').first();
+    const put = page.locator('.lane[data-call="put"][data-state="ok"]').first();
+    const putNo = await put.getAttribute('data-no');
+    assert.match(await woken.locator('.what').textContent(),
+      lang === 'en' ? new RegExp(`woken by call #${putNo} q\\.put\\('hello', timeout=3\\) after 1\\.\\d s: got “hello”`) : new RegExp(`被调用 #${putNo} `));
+    const arrow = page.locator('svg.arrows path.arrow[data-to="' + await woken.getAttribute('data-no') + '"]');
+    assert.equal(await arrow.getAttribute('data-from'), putNo);
+    assert.equal(await arrow.getAttribute('marker-end'), 'url(#arrowhead)');
+    assert.equal(await page.locator('svg.arrows marker#arrowhead path').count(), 1);
+    await numberingIsOne(page);
+    await actionInView(page, 'step 5');
+    await shot(page, `lab-step5-${tag}.png`);
+
+    // Step 6: join waits below the queue until the tasks are done.
+    await page.click('#step-6 button');
+    await page.locator('#joiners .waiter').waitFor({ timeout: WAIT });
+    assert.match(await page.textContent('#counts'), lang === 'en' ? /not yet marked task_done/ : /还没有 task_done\(\) 的元素/);
+    await page.locator('#step-6.done').waitFor({ timeout: 15_000 });
+    await page.locator('.lane[data-call="join"][data-state="ok"]').waitFor({ timeout: WAIT });
+    const taskDone = page.locator('.lane[data-call="task_done"]').first();
+    assert.ok(await taskDone.evaluate((el) => el.classList.contains('instant')), 'task_done is a dot');
+    await actionInView(page, 'step 6');
+    await shot(page, `lab-step6-${tag}.png`);
+
+    // Step 7: shutdown wakes the get with ShutDown; the late put raises it at once.
+    await step(page, 7);
+    await page.locator('.lane[data-call="get"][data-state="ShutDown"]').waitFor({ timeout: WAIT });
+    const late = page.locator('.lane[data-call="put"][data-state="ShutDown"]');
+    assert.match(await late.locator('.what').textContent(), lang === 'en' ? /at once: the queue is shut down/ : /立即抛出 queue\.ShutDown/);
+    await actionInView(page, 'step 7');
+    await shot(page, `lab-step7-${tag}.png`);
+    if (lang === 'zh') {
+      for (const text of await page.locator('#lanes .lane .what').allTextContents()) assert.match(text, HAN, 'a lane in Chinese: ' + text);
+      assert.match(await page.textContent('#counts'), /未完成任务/);
+    }
+    assert.deepEqual(page.consoleErrors, []);
+    await page.context().close();
+  });
+}
+
+test('New queue clears the lanes; an empty timeout is an error, not timeout=0', async () => {
+  for (const [lang, viewport] of [['en', WIDE], ['zh', PHONE]]) {
+    const page = await openLab(lang, viewport);
+    await page.click('[data-call="put"]');
+    await page.locator('#lanes .lane[data-state="ok"]').waitFor({ timeout: WAIT });
+    await page.click('#new-queue');
+    await page.locator('#lanes .hint').waitFor({ timeout: WAIT });
+    assert.equal(await page.locator('#lanes .lane').count(), 0);
+    assert.equal(await page.locator('#slots .slot.full').count(), 0);
+    await page.fill('#timeout', '');
+    await page.click('[data-call="get"]');
+    await page.locator('#lab-error:not([hidden])').waitFor({ timeout: WAIT });
+    assert.match(await page.textContent('#lab-error'), lang === 'en' ? /timeout field is empty/ : /timeout 一栏是空的/);
+    assert.equal(await page.locator('#lanes .lane').count(), 0, 'no call was made');
+    // With block unticked the field is not needed: a dot, "at once".
+    await page.uncheck('#block');
+    await page.click('[data-call="get"]');
+    await page.locator('#lanes .lane[data-state="Empty"].instant').waitFor({ timeout: WAIT });
+    await page.context().close();
+  }
+});
+
+test("the server's refusals are shown in the page's language (by their code)", async () => {
+  const small = await startServer(['--lab-max-waiting', '1']);
+  try {
+    for (const lang of ['en', 'zh']) {
+      const page = await newPage(browser, lang, PHONE);
+      await page.goto(small.base + '/lab.html');
+      await page.locator('#queue-id', { hasText: /^[0-9a-f]{8}$/ }).waitFor({ timeout: WAIT });
+      await page.fill('#timeout', '5');
+      await page.click('[data-call="get"]');
+      await page.locator('.lane[data-state="sleeping"]').waitFor({ timeout: WAIT });
+      await page.click('[data-call="get"]');
+      const refused = page.locator('.lane[data-state="refused"]');
+      await refused.waitFor({ timeout: WAIT });
+      const text = await page.textContent('#lab-error');
+      assert.match(text, /--lab-max-waiting/);
+      assert.doesNotMatch(text, /lab calls are waiting already/, 'not the server\'s English');
+      if (lang === 'zh') {
+        assert.match(text, /同时等待的实验调用太多了/);
+        assert.match(await refused.locator('.what').textContent(), /被服务器拒绝/);
+      }
+      // The refused call keeps its number, and says so.
+      assert.equal(await refused.getAttribute('data-no'), '2');
+      await page.fill('#timeout', '31');
+      await page.click('[data-call="put"]');
+      await page.locator('.lane[data-state="refused"][data-no="3"]').waitFor({ timeout: WAIT });
+      assert.match(await page.textContent('#lab-error'), lang === 'en' ? /holds a server thread/ : /占用一个服务器线程/);
+      await shot(page, `lab-refused-${lang}-390.png`);
+      await page.context().close();
+    }
+  } finally {
+    await stopServer(small);
+  }
+});
+
+for (const [lang, viewport, width] of [['en', WIDE, '1280'], ['zh', WIDE, '1280'], ['en', PHONE, '390'], ['zh', PHONE, '390']]) {
+  test(`projector mode: large type, prose folded, code wrapping, a big countdown (${lang}, ${width} px)`, async () => {
+    const page = await openLab(lang, viewport, '?present=1');
+    assert.ok(await page.evaluate(() => document.body.classList.contains('present')));
+    assert.ok(await page.locator('#present').isChecked());
+    const size = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
+    assert.ok(size >= (width === '390' ? 17 : 20), 'large type: ' + size);
+    assert.equal(await page.locator('.lead').isVisible(), false, 'the lead is folded');
+    assert.equal(await page.locator('#step-1 p.prose').isVisible(), false, 'step texts are folded');
+    assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('#code pre.code')).whiteSpace), 'pre-wrap');
+    await page.click('#step-3 button');
+    await page.locator('#big-countdown:not([hidden])').waitFor({ timeout: WAIT });
+    assert.match(await page.textContent('#big-countdown'), /#\d+ get · \d\.\d/);
+    assert.ok(await page.locator('#big-countdown').evaluate((el) => parseFloat(getComputedStyle(el).fontSize) >= 30));
+    assert.ok(await inView(page.locator('#big-countdown')), 'the countdown is in view');
+    assert.ok(await inView(page.locator('#lanes .lane').first()), 'the lane is in view');
+    assert.ok(await page.locator('#step-3 p.prose').isVisible(), 'the running step keeps its text');
+    assert.deepEqual(await overflowing(page), []);
+    await shot(page, `lab-present-${lang}-${width}.png`);
+    await page.locator('#step-3.done').waitFor({ timeout: WAIT });
+    // The toggle turns it off, and the URL follows.
+    await page.uncheck('#present');
+    assert.equal(await page.evaluate(() => document.body.classList.contains('present')), false);
+    assert.doesNotMatch(page.url(), /present=1/);
+    await page.context().close();
+  });
+}
+
+test('the long-poll page shows q.get(timeout=10) beside the queue_get it is blocked in', async () => {
+  for (const lang of ['en', 'zh']) {
+    const page = await newPage(browser, lang, PHONE);
+    await page.goto(server.base + '/ab_b1?name=lab-lp-' + lang);
+    await page.locator('#code .tutorial .line.run', { hasText: 'q.get(timeout=10)' }).waitFor({ timeout: WAIT });
+    await page.locator('#code .ours .line.run', { hasText: 'queue_get_cancellable' }).waitFor({ timeout: WAIT });
+    await page.locator('#code .ours .line.run', { hasText: 'wait_on(q, &q->not_empty' }).waitFor({ timeout: WAIT });
+    assert.deepEqual(await overflowing(page), []);
+    await page.context().close();
+  }
+});
