@@ -269,3 +269,55 @@ test('the long-poll page shows q.get(timeout=10) beside the queue_get it is bloc
     await page.context().close();
   }
 });
+
+test("the teacher's view: every lab queue and its waiting calls on the queues page, and a purge", async () => {
+  for (const [lang, viewport, width] of [['en', WIDE, '1280'], ['zh', PHONE, '390']]) {
+    const student = await openLab(lang, viewport);
+    const id = await student.textContent('#queue-id');
+    await student.fill('#timeout', '20');
+    await student.click('[data-call="get"]');
+    await student.locator('.lane[data-state="sleeping"]').waitFor({ timeout: WAIT });
+    const teacher = await newPage(browser, lang, viewport);
+    await teacher.goto(server.base + '/queues.html');
+    const row = teacher.locator(`#lab-queues tr[data-id="${id}"]`);
+    await row.locator('td[data-getters="1"]').waitFor({ timeout: WAIT });
+    assert.match(await teacher.textContent('#lab-view h2'), lang === 'en' ? /teacher’s view/ : /教师视图/);
+    assert.deepEqual(await overflowing(teacher), []);
+    assert.deepEqual(await squeezed(teacher), []);
+    await shot(teacher, `queues-lab-view-${lang}-${width}.png`);
+    // Two clicks: the first says how many, the second removes them.
+    await teacher.click('#lab-purge');
+    assert.match(await teacher.textContent('#lab-purge'), lang === 'en' ? /Click again: remove \d+ lab queues/ : /再点一次/);
+    await teacher.click('#lab-purge');
+    await teacher.locator(`#lab-queues tr[data-id="${id}"]`).waitFor({ state: 'detached', timeout: WAIT });
+    // The student's waiting get ends with ShutDown, and the page says the queue is gone.
+    await student.locator('.lane[data-state="ShutDown"]').waitFor({ timeout: WAIT });
+    await student.locator('#lab-error:not([hidden])').waitFor({ timeout: WAIT });
+    assert.match(await student.textContent('#lab-error'), lang === 'en' ? /This queue is gone/ : /这个队列没了/);
+    await student.context().close();
+    await teacher.context().close();
+  }
+});
+
+test("with --api-key the teacher's view needs the key", async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(tmpdir() + '/pushq-lab-e2e-');
+  writeFileSync(dir + '/api.key', 'the-teachers-key-for-the-lab-e2e-test-42\n');
+  const keyed = await startServer(['--api-key', dir + '/api.key']);
+  try {
+    for (const lang of ['en', 'zh']) {
+      const page = await newPage(browser, lang, PHONE);
+      await page.goto(keyed.base + '/queues.html');
+      await page.locator('#lab-view-error:not([hidden])').waitFor({ timeout: WAIT });
+      assert.match(await page.textContent('#lab-view-error'), lang === 'en' ? /\?token=KEY/ : /API key/);
+      await page.goto(keyed.base + '/queues.html?token=the-teachers-key-for-the-lab-e2e-test-42');
+      await page.locator('#lab-summary', { hasText: /64/ }).waitFor({ timeout: WAIT });
+      assert.equal(await page.locator('#lab-view-error').isVisible(), false);
+      await page.context().close();
+    }
+  } finally {
+    await stopServer(keyed);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
