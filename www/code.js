@@ -219,9 +219,11 @@ srv_client_next(srv_registry *r, srv_client *c, double timeout_s,
 		stream(c, client, hung_up, srv_auth_expires(&who));   ⟦event⟧` },
       { title: 'www/sse.js — the EventSource', code: `// EventSource does the whole protocol: it sends GET /events, parses the
 // stream, and on a cut waits \`retry\` ms and reconnects with Last-Event-ID.   ⟦resume⟧
-const source = new EventSource(pushq.withToken('/events?name=' + encodeURIComponent(name)));   ⟦open⟧
 …
-source.addEventListener('message', (event) => {
+function openStream(since = '') {
+  source = new EventSource(pushq.withToken(streamPath + (since ? '&since=' + since : '')));   ⟦open⟧
+…
+function onMessage(event) {
   const data = JSON.parse(event.data);          // the same JSON as /get_msg   ⟦event⟧
   …
   lastSeen = event.lastEventId;                  // what a reconnect will send` },

@@ -321,3 +321,34 @@ test("with --api-key the teacher's view needs the key", async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// POST /send_msg into the room.
+async function send(content) {
+  const res = await fetch(server.base + '/send_msg', { method: 'POST', body: new URLSearchParams({ content, name: 'teacher' }) });
+  assert.equal(res.status, 200);
+  return (await res.json()).id;
+}
+
+for (const [file, lang, viewport, width] of [['sse', 'en', WIDE, '1280'], ['sse', 'zh', PHONE, '390'], ['ws', 'en', PHONE, '390'], ['ws', 'zh', WIDE, '1280']]) {
+  test(`${file}.html: "drop the connection" cuts it and resumes with since, showing what was replayed (${lang}, ${width} px)`, async () => {
+    const page = await newPage(browser, lang, viewport);
+    const who = `drop-${file}-${lang}`;
+    await page.goto(server.base + `/${file}.html?name=${who}`);
+    await page.locator('#state.ok').waitFor({ timeout: WAIT });
+    const first = await send(`before the drop ${lang}`);
+    await page.locator('#content li .text', { hasText: `before the drop ${lang}` }).waitFor({ timeout: WAIT });
+    await page.click('#drop');
+    await page.locator('#drop-state', { hasText: lang === 'en' ? /back in \d\.\d s/ : /秒后重连/ }).waitFor({ timeout: WAIT });
+    assert.ok(await page.locator('#drop').isDisabled());
+    await send(`while away 1 ${lang}`);
+    await send(`while away 2 ${lang}`);
+    const item = page.locator('#reconnects li[data-replayed="2"]');
+    await item.waitFor({ timeout: 15_000 });
+    assert.match(await item.textContent(), lang === 'en' ? new RegExp(`came back with since=${first}: 2 message\\(s\\) sent meanwhile replayed`) : new RegExp(`带着 since=${first} 回来：补发了断开期间的 2 条`));
+    await page.locator('#content li .text', { hasText: `while away 2 ${lang}` }).waitFor({ timeout: WAIT });
+    assert.ok(await page.locator('#drop').isEnabled());
+    assert.deepEqual(await overflowing(page), []);
+    await shot(page, `${file}-drop-${lang}-${width}.png`);
+    await page.context().close();
+  });
+}
