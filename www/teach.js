@@ -30,7 +30,8 @@ function draw() {
   for (let i = 1; i <= SETUP; i++) item($('setup-list'), ['teach.setup.' + i, 'setup-step', 'span']);
   for (const code of document.querySelectorAll('#setup-list .setup-step')) code.innerHTML = code.textContent
     .replace(/[&<>]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' }[ch]))
-    .replace(/`([^`]+)`/g, '<code class="cmd">$1</code>');    // commands: `...`, never broken inside an option
+    .replace(/`([^`]+)`/g, '<code class="cmd">$1</code>');    // commands: `...`
+  for (const code of document.querySelectorAll('#setup-list code.cmd')) pushq.keepOptionsWhole(code);   // never broken inside an option
 
   const rows = $('script-rows');
   rows.replaceChildren();

@@ -716,10 +716,24 @@ function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ''));
 }
 
+// A command's options never break inside ("--host" stays whole, in Chinese
+// text too, where a line may otherwise break after a hyphen): each
+// "--option" becomes a span that does not wrap.
+function keepOptionsWhole(el) {
+  el.replaceChildren(...el.textContent.split(/(--[\w-]+)/).map((part, i) => {
+    if (i % 2 === 0) return document.createTextNode(part);
+    const span = document.createElement('span');
+    span.className = 'nowrap';
+    span.textContent = part;
+    return span;
+  }));
+}
+
 // Puts every data-i18n text of the page into the current language.
 function translatePage() {
   document.documentElement.lang = currentLang() === 'zh' ? 'zh-CN' : 'en';
   for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll('[data-i18n].keep-options')) keepOptionsWhole(el);
   for (const el of document.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
   for (const el of document.querySelectorAll('.note[data-key]')) el.textContent = t(el.dataset.key);
   const toggle = document.getElementById('lang-toggle');
@@ -733,4 +747,4 @@ function switchLang() {
   translatePage();
 }
 
-window.pushq = Object.assign(window.pushq || {}, { t, currentLang, translatePage, switchLang });
+window.pushq = Object.assign(window.pushq || {}, { t, currentLang, translatePage, switchLang, keepOptionsWhole });

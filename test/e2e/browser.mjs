@@ -88,7 +88,7 @@ export const overflowing = (page) => page.evaluate(() => {
 // less than two characters wide and more than two lines high.
 export const squeezed = (page) => page.evaluate(() => [...document.querySelectorAll('main *')].filter((el) => {
   const own = [...el.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join('').trim();
-  if (own.length < 3) return false;
+  if (own.length < 3 || el.closest('svg')) return false;     // a chart's axis label may stand upright
   const style = getComputedStyle(el);
   if (style.display === 'none' || style.visibility === 'hidden') return false;
   const r = el.getBoundingClientRect();

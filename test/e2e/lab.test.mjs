@@ -352,3 +352,52 @@ for (const [file, lang, viewport, width] of [['sse', 'en', WIDE, '1280'], ['sse'
     await page.context().close();
   });
 }
+
+for (const [lang, viewport, width] of MODES) {
+  test(`issue 22's visual faults stay fixed (${lang}, ${width} px)`, async () => {
+    const page = await newPage(browser, lang, viewport);
+    // The teacher's command breaks between options, never inside "--host".
+    await page.goto(server.base + '/');
+    const optionLines = await page.locator('#teachers li .nowrap').evaluateAll((spans) => spans.map((span) => {
+      const range = document.createRange();
+      range.selectNodeContents(span);
+      return [span.textContent, new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size];
+    }));
+    assert.ok(optionLines.some(([text]) => text === '--host'));
+    for (const [text, lines] of optionLines) assert.equal(lines, 1, `"${text}" is on one line`);
+    assert.ok(await page.locator('#teach-link').isVisible());
+    if (lang === 'zh') assert.equal(await page.textContent('#teachers h2'), '教师指南');
+    // Compare: no figure one digit per line, nothing wider than its box.
+    await page.goto(server.base + '/compare.html');
+    await page.fill('#rate', '0.5');
+    await page.click('#toggle');
+    await page.waitForFunction(() => [...document.querySelectorAll('.columns dd.requests')].some((dd) => Number(dd.textContent.replace(/\D/g, '')) > 0), null, { timeout: 20_000 });
+    assert.deepEqual(await squeezed(page), [], 'compare: a character per line');
+    for (const dd of await page.locator('.columns dd').all()) {
+      const lines = await dd.evaluate((el) => Math.round(el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight)));
+      assert.ok(lines <= 1, 'a figure on one line: ' + await dd.textContent());
+    }
+    const labelSize = await page.evaluate(() => {
+      const svg = document.getElementById('chart'), text = svg.querySelector('text');
+      return text ? parseFloat(getComputedStyle(text).fontSize) * svg.getBoundingClientRect().width / 900 : 99;
+    });
+    assert.ok(labelSize >= (width === '390' ? 5.5 : 12), 'chart labels readable: ' + labelSize.toFixed(1) + ' px');
+    await page.click('#toggle');
+    // A code box that scrolls shows a scrollbar; a panel's heading starts at its top.
+    await page.goto(server.base + '/ab_b1?name=visual-' + lang);
+    await page.locator('#code pre.code').first().waitFor({ timeout: WAIT });
+    assert.equal(await page.locator('#code pre.code').first().evaluate((el) => getComputedStyle(el).scrollbarWidth), 'thin');
+    await page.goto(server.base + '/lab.html');
+    for (const h of await page.locator('.panel > h3:first-child').all())
+      assert.equal(await h.evaluate((el) => getComputedStyle(el).marginTop), '0px');
+    // Chinese mode: the better phrasings of the issue's table.
+    if (lang === 'zh') {
+      await page.goto(server.base + '/ab_b1?name=visual-zh-lp');
+      assert.ok(await page.evaluate(() => pushq.t('long.held').includes('服务器线程正阻塞在你的队列上等待')));
+      assert.ok(await page.evaluate(() => pushq.t('inuse.p').includes('同一个队列上有两个消费者')));
+      assert.ok(await page.evaluate(() => pushq.t('home.cost') === '开销：'));
+    }
+    assert.deepEqual(page.consoleErrors.filter((e) => !/Failed to load resource/.test(e)), []);
+    await page.context().close();
+  });
+}
