@@ -20,6 +20,9 @@ function showCode(page, { titles = ['code.tutorial', 'code.ours'], hint: withHin
       const title = document.createElement('div');
       title.className = 'code-title mono';
       title.textContent = block.title;
+      // A title in words (not a file's name) has its text in each language.
+      const key = 'codetitle.' + block.title;
+      if (pushq.t(key) !== key) title.dataset.i18n = key;
       const pre = document.createElement('pre');
       pre.className = 'code';
       for (const raw of block.code.split('\n')) {

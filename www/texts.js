@@ -68,6 +68,9 @@ const TEXTS = {
     'cmp.requests': 'requests', 'cmp.bytes': 'bytes received', 'cmp.delay': 'average delay', 'cmp.chart': 'Delay of each message (ms)',
 
     'q.title': 'The queues, live',
+    'codetitle.the tutorial, in words': 'the tutorial, in words', 'codetitle.the tutorial': 'the tutorial',
+    'codetitle.the tutorial’s verdict': 'the tutorial’s verdict', 'codetitle.to one name: the one-line change': 'to one name: the one-line change',
+    'codetitle.to a channel: the same loop, over fewer queues': 'to a channel: the same loop, over fewer queues',
     'q.lab.h': 'Lab queues: the teacher’s view', 'q.lab.p': 'Every queue the queue lab made on this server, and the threads waiting in it now: who is stuck in a get, a put, a join.',
     'q.lab.id': 'queue', 'q.lab.items': 'items', 'q.lab.waiting': 'waiting in get / put / join', 'q.lab.idle': 'last used',
     'q.lab.waits': '{g} / {p} / {j}', 'q.lab.none': 'No lab queue on this server.',
@@ -161,6 +164,9 @@ const TEXTS = {
     'cmp.requests': '次请求', 'cmp.bytes': '收到的字节', 'cmp.delay': '平均延迟', 'cmp.chart': '每条消息的延迟（毫秒）',
 
     'q.title': '实时查看队列',
+    'codetitle.the tutorial, in words': '教程（用文字说明）', 'codetitle.the tutorial': '教程',
+    'codetitle.the tutorial’s verdict': '教程的结论', 'codetitle.to one name: the one-line change': '发给一个名字：只改一行',
+    'codetitle.to a channel: the same loop, over fewer queues': '发给一个频道：同样的循环，只是遍历的队列少一些',
     'q.lab.h': '实验队列：教师视图', 'q.lab.p': '队列实验在这台服务器上建的每个队列，以及此刻阻塞在里面的线程：谁卡在 get、put 或 join 里。',
     'q.lab.id': '队列', 'q.lab.items': '元素', 'q.lab.waiting': '等在 get / put / join', 'q.lab.idle': '上次使用',
     'q.lab.waits': '{g} / {p} / {j}', 'q.lab.none': '这台服务器上没有实验队列。',

@@ -396,6 +396,8 @@ for (const [lang, viewport, width] of MODES) {
       assert.ok(await page.evaluate(() => pushq.t('long.held').includes('服务器线程正阻塞在你的队列上等待')));
       assert.ok(await page.evaluate(() => pushq.t('inuse.p').includes('同一个队列上有两个消费者')));
       assert.ok(await page.evaluate(() => pushq.t('home.cost') === '开销：'));
+      await page.goto(server.base + '/polling.html?name=visual-zh-sp');
+      await page.locator('#code .code-title', { hasText: '教程（用文字说明）' }).waitFor({ timeout: WAIT });
     }
     assert.deepEqual(page.consoleErrors.filter((e) => !/Failed to load resource/.test(e)), []);
     await page.context().close();
