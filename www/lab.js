@@ -222,8 +222,10 @@ async function refresh() {
     try {
       const asked = queueId;
       const res = await fetch('/lab/state?q=' + asked);
-      if (asked !== queueId) { /* a new queue meanwhile: this state is old */ }
-      else if (res.status === 404) gone(); else if (res.ok) showState(await res.json());
+      const answer = res.ok ? await res.json() : null;
+      if (asked === queueId) {                     // else a new queue meanwhile: this state is old
+        if (res.status === 404) gone(); else if (answer) showState(answer);
+      }
     } catch (error) { /* server away: the next call says so */ }
   }
   setTimeout(refresh, 700);
