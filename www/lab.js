@@ -467,6 +467,8 @@ async function runStep(i) {
   li.classList.add('running');
   drawNowStep();
   showAction();
+  // The running step at the top of the steps column (it scrolls on its own).
+  if (!phone()) $('steps-col').scrollTo({ top: Math.max(0, li.offsetTop - 8) });
   try { await STEPS[i][1](); li.classList.add('done'); } catch (error) { /* shown in #lab-error */ }
   li.classList.remove('running');
   running = null;

@@ -156,6 +156,8 @@ for (const [lang, viewport, width] of MODES) {
     const taskDone = page.locator('.lane[data-call="task_done"]').first();
     assert.ok(await taskDone.evaluate((el) => el.classList.contains('instant')), 'task_done is a dot');
     await actionInView(page, 'step 6');
+    // The step beside the action: its place in the sticky column, or on a phone the pinned box.
+    assert.ok(await inView(page.locator(viewport === PHONE ? '#now-step' : '#step-6 b')), 'the step is in view');
     await shot(page, `lab-step6-${tag}.png`);
 
     // Step 7: shutdown wakes the get with ShutDown; the late put raises it at once.
@@ -223,6 +225,10 @@ test("the server's refusals are shown in the page's language (by their code)", a
       await page.locator('.lane[data-state="refused"][data-no="3"]').waitFor({ timeout: WAIT });
       assert.match(await page.textContent('#lab-error'), lang === 'en' ? /holds a server thread/ : /占用一个服务器线程/);
       await shot(page, `lab-refused-${lang}-390.png`);
+      // Free the one waiting slot before the next language: deleting the
+      // queue ends its waiting get (ShutDown).
+      await page.evaluate(() => fetch('/lab/delete?q=' + document.getElementById('queue-id').textContent, { method: 'POST' }));
+      await page.locator('.lane[data-no="1"][data-state="ShutDown"]').waitFor({ timeout: WAIT });
       await page.context().close();
     }
   } finally {
