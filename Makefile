@@ -211,7 +211,7 @@ stress: $(PUSHQ) $(TESTS)
 e2e: $(PUSHQ)
 	@test -x /usr/bin/chromium || { echo "chromium is missing: apt-get install chromium" >&2; exit 1; }
 	@test -d test/e2e/node_modules/playwright-core || (cd test/e2e && npm ci --no-audit --no-fund)
-	cd test/e2e && PUSHQ_BIN=$(PUSHQ) node --test --test-concurrency=1 pages.test.mjs excerpts.test.mjs client_logic.test.mjs client.test.mjs
+	cd test/e2e && PUSHQ_BIN=$(PUSHQ) node --test --test-concurrency=1 pages.test.mjs lab.test.mjs teach.test.mjs excerpts.test.mjs client_logic.test.mjs client.test.mjs
 
 # The pages over https:// behind nginx with docs/nginx.conf as it is
 # (apt-get install nginx openssl chromium).

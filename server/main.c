@@ -53,6 +53,7 @@ static const char usage_text[] =
 	"      --api-key FILE      the backend's key: publish anywhere, read /stats, /presence\n"
 	"      --allow-origin O    pages from origin O may call the server (repeatable); others 403\n"
 	"      --no-lab            turn the queue lab (/lab/...) off\n"
+	"      --lab-max-waiting N lab calls waiting at once, server-wide (default 64)\n"
 	"      --trust-proxy       log the address in X-Forwarded-For (behind nginx)\n"
 	"      --sse-heartbeat S   comment line on a quiet /events stream, seconds (default 15)\n"
 	"      --redis URL         share the room with other nodes: redis://HOST:PORT[/DB]\n"
@@ -69,7 +70,7 @@ static const char usage_text[] =
 enum { OPT_WWW = 256, OPT_POLL_TIMEOUT, OPT_QUEUE_SIZE, OPT_CLIENT_TTL,
        OPT_MAX_CONNS, OPT_MAX_CLIENTS, OPT_HISTORY, OPT_SSE_HEARTBEAT, OPT_REDIS, OPT_REDIS_KEY, OPT_REDIS_HISTORY, OPT_MAX_BODY, OPT_LOG, OPT_VERSION,
        OPT_MAX_CHANNELS_PER_CLIENT, OPT_MAX_CHANNELS, OPT_PRESENCE_EVENTS,
-       OPT_TOKEN_KEY, OPT_API_KEY, OPT_ALLOW_ORIGIN, OPT_NO_LAB, OPT_TRUST_PROXY };
+       OPT_TOKEN_KEY, OPT_API_KEY, OPT_ALLOW_ORIGIN, OPT_NO_LAB, OPT_LAB_MAX_WAITING, OPT_TRUST_PROXY };
 
 static const struct option long_options[] = {
 	{ "host", required_argument, NULL, 'H' },
@@ -93,6 +94,7 @@ static const struct option long_options[] = {
 	{ "api-key", required_argument, NULL, OPT_API_KEY },
 	{ "allow-origin", required_argument, NULL, OPT_ALLOW_ORIGIN },
 	{ "no-lab", no_argument, NULL, OPT_NO_LAB },
+	{ "lab-max-waiting", required_argument, NULL, OPT_LAB_MAX_WAITING },
 	{ "trust-proxy", no_argument, NULL, OPT_TRUST_PROXY },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "help", no_argument, NULL, 'h' },
@@ -159,7 +161,7 @@ parse_options(int argc, char **argv, srv_config *cfg)
 	                     .max_clients = 100000, .history = 1000, .sse_heartbeat = 15,
 	                     .redis_key = "pushq:room", .redis_history = 10000,
 	                     .max_body = 65536, .max_channels_per_client = 16,
-	                     .max_channels = 10000 };
+	                     .max_channels = 10000, .lab_max_waiting = SRV_LAB_MAX_WAITING };
 	cfg->www[0] = '\0';                  /* not given: default_www() */
 	opterr = 0;
 	int opt;
@@ -223,6 +225,9 @@ parse_options(int argc, char **argv, srv_config *cfg)
 			break;
 		case OPT_PRESENCE_EVENTS: cfg->presence_events = true; break;
 		case OPT_NO_LAB: cfg->no_lab = true; break;
+		case OPT_LAB_MAX_WAITING:
+			cfg->lab_max_waiting = parse_long("--lab-max-waiting", optarg, 1, SRV_LAB_MAX_WAITING_MAX);
+			break;
 		case OPT_TRUST_PROXY: cfg->trust_proxy = true; break;
 		case OPT_TOKEN_KEY:
 			cfg->token_key_len = read_key("--token-key", optarg, cfg->token_key,
@@ -418,7 +423,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	server.route = srv_route_request;           /* who answers requests: routes.c */
-	server.lab = srv_lab_new();          /* the playground's own queues */
+	server.lab = srv_lab_new(cfg.lab_max_waiting);          /* the playground's own queues */
 	if (server.lab == NULL) {
 		fprintf(stderr, "pushq: cannot start: out of memory\n");
 		return 1;

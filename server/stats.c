@@ -112,8 +112,8 @@ srv_view_stats(srv_conn *c, const http_request *req)
 	long lab_blocked;
 	srv_lab_counts(s->lab, &lab_queues, &lab_blocked);
 	http_buf_printf(&json, "],\"lab\":{\"queues\":%zu,\"max_queues\":%d,\"blocked\":%ld,"
-	                "\"max_blocked\":%d}", lab_queues, SRV_LAB_MAX_QUEUES, lab_blocked,
-	                SRV_LAB_MAX_BLOCKED);
+	                "\"max_blocked\":%ld}", lab_queues, SRV_LAB_MAX_QUEUES, lab_blocked,
+	                srv_lab_max_waiting(s->lab));
 	http_buf_puts(&json, ",\"redis\":");
 	append_redis(&json, s->bridge);
 	http_buf_puts(&json, "}");

@@ -18,7 +18,7 @@
 
 START_TEST(lab_bounds_and_idle_removal)
 {
-	srv_lab *lab = srv_lab_new();
+	srv_lab *lab = srv_lab_new(SRV_LAB_MAX_WAITING);
 	char id[SRV_LAB_ID_SIZE];
 	ck_assert_int_eq(srv_lab_create(lab, 0, id), SRV_LAB_BAD_SIZE);
 	ck_assert_int_eq(srv_lab_create(lab, SRV_LAB_MAX_SIZE + 1, id), SRV_LAB_BAD_SIZE);
@@ -42,7 +42,7 @@ START_TEST(lab_bounds_and_idle_removal)
 	ck_assert_int_eq(srv_lab_put(held, "x", false, 0, &put_no), QUEUE_SHUTDOWN);
 	srv_lab_release(lab, held);
 	/* Blocking slots. */
-	for (int i = 0; i < SRV_LAB_MAX_BLOCKED; i++)
+	for (int i = 0; i < SRV_LAB_MAX_WAITING; i++)
 		ck_assert(srv_lab_block(lab));
 	ck_assert(!srv_lab_block(lab));
 	srv_lab_unblock(lab);
@@ -53,7 +53,7 @@ END_TEST
 
 START_TEST(lab_items_are_numbered_and_bounded)
 {
-	srv_lab *lab = srv_lab_new();
+	srv_lab *lab = srv_lab_new(SRV_LAB_MAX_WAITING);
 	char id[SRV_LAB_ID_SIZE];
 	ck_assert_int_eq(srv_lab_create(lab, 2, id), SRV_LAB_OK);
 	srv_lab_queue *lq = srv_lab_acquire(lab, id);
@@ -238,9 +238,13 @@ START_TEST(blocked_get_is_woken_by_a_put)
 }
 END_TEST
 
+/* The waiting bound of the HTTP test: --lab-max-waiting, small to be quick. */
+#define TEST_MAX_WAITING 5
+
 START_TEST(lab_refuses_what_it_cannot_bound)
 {
-	server = tu_server_start(NULL);
+	const char *args[] = { "--lab-max-waiting", "5", NULL };
+	server = tu_server_start(args);
 	char id[SRV_LAB_ID_SIZE];
 	new_queue(1, id);
 	free(call("POST", "/lab/new?maxsize=0", 400));
@@ -261,16 +265,23 @@ START_TEST(lab_refuses_what_it_cannot_bound)
 	snprintf(target, sizeof(target), "/lab/put?q=%s&item=%s&block=0", id,
 	         "123456789012345678901234567890123");                    /* 33 bytes */
 	free(call("POST", target, 400));
-	/* SRV_LAB_MAX_BLOCKED waiting calls at once; the next is refused. */
-	int fds[SRV_LAB_MAX_BLOCKED];
-	for (int i = 0; i < SRV_LAB_MAX_BLOCKED; i++)
+	/* --lab-max-waiting calls at once; the next is refused, with its code. */
+	int fds[TEST_MAX_WAITING];
+	for (int i = 0; i < TEST_MAX_WAITING; i++)
 		fds[i] = start_call("get", id, "timeout=20");
 	char getters[32];
-	snprintf(getters, sizeof(getters), "\"getters\":%d", SRV_LAB_MAX_BLOCKED);
+	snprintf(getters, sizeof(getters), "\"getters\":%d", TEST_MAX_WAITING);
 	await_state(id, getters);
 	snprintf(target, sizeof(target), "/lab/get?q=%s&timeout=5", id);
 	body = call("POST", target, 429);
-	ck_assert_ptr_nonnull(strstr(body, "lab calls are waiting already"));
+	ck_assert_ptr_nonnull(strstr(body, "5 lab calls are waiting already"));
+	ck_assert_ptr_nonnull(strstr(body, "\"code\":\"too_many_waiting\""));
+	free(body);
+	/* The teacher's view lists the queue and its waiting getters. */
+	body = call("GET", "/lab/list", 200);
+	ck_assert_ptr_nonnull(strstr(body, id));
+	ck_assert_ptr_nonnull(strstr(body, getters));
+	ck_assert_ptr_nonnull(strstr(body, "\"waiting\":5,\"max_waiting\":5"));
 	free(body);
 	/* A call that does not wait needs no slot. */
 	snprintf(target, sizeof(target), "/lab/get?q=%s&block=0", id);
@@ -278,7 +289,7 @@ START_TEST(lab_refuses_what_it_cannot_bound)
 	/* Deleting the queue ends every waiting call. */
 	snprintf(target, sizeof(target), "/lab/delete?q=%s", id);
 	free(call("POST", target, 200));
-	for (int i = 0; i < SRV_LAB_MAX_BLOCKED; i++)
+	for (int i = 0; i < TEST_MAX_WAITING; i++)
 		finish_call(fds[i], "\"result\":\"ShutDown\"");
 	free(call("POST", target, 404));
 	/* The lab cannot reach a chat client's queue: its names are not lab ids. */
@@ -304,6 +315,45 @@ START_TEST(sigterm_ends_a_waiting_join)
 }
 END_TEST
 
+START_TEST(teacher_lists_and_purges_lab_queues)
+{
+	/* With --api-key the teacher's view needs the key; the lab itself not. */
+	const char *tmp = getenv("TMPDIR");
+	char dir[128], key_path[192];
+	snprintf(dir, sizeof(dir), "%.80s/pushq-lab-XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(key_path, sizeof(key_path), "%s/api.key", dir);
+	FILE *f = fopen(key_path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("teacher-key-of-the-lab-test-0123456789\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	const char *args[] = { "--api-key", key_path, NULL };
+	server = tu_server_start(args);
+	char a[SRV_LAB_ID_SIZE], b[SRV_LAB_ID_SIZE];
+	new_queue(2, a);
+	new_queue(3, b);
+	char *body = call("GET", "/lab/list", 401);
+	ck_assert_ptr_nonnull(strstr(body, "\"code\":\"api_key_needed\""));
+	free(body);
+	free(call("POST", "/lab/purge", 401));
+	body = call("GET", "/lab/list?token=teacher-key-of-the-lab-test-0123456789", 200);
+	ck_assert_ptr_nonnull(strstr(body, a));
+	ck_assert_ptr_nonnull(strstr(body, b));
+	free(body);
+	body = call("POST", "/lab/purge?token=teacher-key-of-the-lab-test-0123456789", 200);
+	ck_assert_ptr_nonnull(strstr(body, "\"removed\":2"));
+	free(body);
+	char target[64];
+	snprintf(target, sizeof(target), "/lab/state?q=%s", a);
+	body = call("GET", target, 404);
+	ck_assert_ptr_nonnull(strstr(body, "\"code\":\"no_such_queue\""));
+	free(body);
+	stop();
+	unlink(key_path);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *
 lab_suite(void)
 {
@@ -317,6 +367,7 @@ lab_suite(void)
 	tcase_add_test(http, blocked_get_times_out_into_empty);
 	tcase_add_test(http, blocked_get_is_woken_by_a_put);
 	tcase_add_test(http, lab_refuses_what_it_cannot_bound);
+	tcase_add_test(http, teacher_lists_and_purges_lab_queues);
 	tcase_add_test(http, sigterm_ends_a_waiting_join);
 	suite_add_tcase(s, http);
 	return s;

@@ -45,6 +45,8 @@ static const struct {
 	{ "/lab/join",      P,   "POST",            "/lab/join" },
 	{ "/lab/shutdown",  P,   "POST",            "/lab/shutdown" },
 	{ "/lab/delete",    P,   "POST",            "/lab/delete" },
+	{ "/lab/list",      GH,  "GET, HEAD",       "/lab/list" },
+	{ "/lab/purge",     P,   "POST",            "/lab/purge" },
 };
 #define API_COUNT (sizeof(api) / sizeof(api[0]))
 

@@ -128,6 +128,17 @@ srv_client_next(srv_registry *r, srv_client *c, double timeout_s,
                 const atomic_bool *cancel, srv_wire wire, srv_delivery *d)
 {
 	queue_rc rc = srv_client_take(r, c, timeout_s, cancel, &d->msg, &d->gap);   ⟦held⟧` },
+      { title: 'server/room/delivery.c — srv_client_take: the queue_get of q.get(timeout=10)', code: `	void *item = srv_replay_next(c);
+	queue_rc rc = item != NULL ? QUEUE_OK
+	            : timeout_s == 0 ? queue_get_nowait(c->q, &item)   /* no clock needed */
+	            : queue_get_cancellable(c->q, &item, &timeout_s, cancel);   ⟦held⟧` },
+      { title: 'queue/queue.c — get_wait_for_item: where the request\u2019s thread sleeps', code: `	while (q->count == 0) {
+		if (timeout_s != NULL && deadline_passed(&deadline))
+			return QUEUE_EMPTY;          /* G5 */   ⟦timeout⟧
+		…
+		q->waiting_getters++;
+		wait_on(q, &q->not_empty, timeout_s ? &deadline : NULL);   ⟦held⟧
+		q->waiting_getters--;` },
       { title: 'www/ab_b1.js — pollForever', code: `  for (;;) {
     …
       const res = await fetch(pushq.withToken('/get_msg?name=' + encodeURIComponent(name) + since + channels));   ⟦held⟧
@@ -208,9 +219,11 @@ srv_client_next(srv_registry *r, srv_client *c, double timeout_s,
 		stream(c, client, hung_up, srv_auth_expires(&who));   ⟦event⟧` },
       { title: 'www/sse.js — the EventSource', code: `// EventSource does the whole protocol: it sends GET /events, parses the
 // stream, and on a cut waits \`retry\` ms and reconnects with Last-Event-ID.   ⟦resume⟧
-const source = new EventSource(pushq.withToken('/events?name=' + encodeURIComponent(name)));   ⟦open⟧
 …
-source.addEventListener('message', (event) => {
+function openStream(since = '') {
+  source = new EventSource(pushq.withToken(streamPath + (since ? '&since=' + since : '')));   ⟦open⟧
+…
+function onMessage(event) {
   const data = JSON.parse(event.data);          // the same JSON as /get_msg   ⟦event⟧
   …
   lastSeen = event.lastEventId;                  // what a reconnect will send` },
@@ -258,6 +271,58 @@ function delayOf(msg) {
 	…
 	out->high_water = q->high_water;
 	pthread_mutex_unlock(&q->mutex);` },
+    ],
+  },
+
+  // The queue lab's "why it blocks": the same wait loop in Python and in C.
+  // ⟦wait⟧ is lit while a get sleeps, ⟦notify⟧ on the put that wakes it,
+  // ⟦empty⟧ when a timeout ends the wait (lab.js, whyLines).
+  lab: {
+    tutorial: [
+      { title: 'Lib/queue.py — Queue.get, Queue.put (CPython 3.13)', code: `def get(self, block=True, timeout=None):
+    with self.not_empty:                    # take the lock
+        ...
+        else:
+            endtime = time() + timeout
+            while not self._qsize():        # nothing there: wait
+                remaining = endtime - time()
+                if remaining <= 0.0:
+                    raise Empty             ⟦empty⟧
+                self.not_empty.wait(remaining)   # sleeps, lock let go   ⟦wait⟧
+                if self.is_shutdown and not self._qsize():
+                    raise ShutDown
+        item = self._get()
+        self.not_full.notify()
+        return item
+
+def put(self, item, block=True, timeout=None):
+    with self.not_full:
+        ...
+        self._put(item)
+        self.unfinished_tasks += 1
+        self.not_empty.notify()             # wakes one sleeping get   ⟦notify⟧` },
+    ],
+    ours: [
+      { title: 'queue/queue.c — get_wait_for_item', code: `	while (q->count == 0) {
+		if (timeout_s != NULL && deadline_passed(&deadline))
+			return QUEUE_EMPTY;          /* G5 */   ⟦empty⟧
+		if (cancel != NULL && atomic_load(cancel))
+			return QUEUE_CANCELLED;      /* called off (not in Python) */
+		q->waiting_getters++;
+		wait_on(q, &q->not_empty, timeout_s ? &deadline : NULL);   ⟦wait⟧
+		q->waiting_getters--;
+		if (q->is_shutdown && q->count == 0)
+			return QUEUE_SHUTDOWN;       /* G3/G5 */
+	}` },
+      { title: 'queue/queue.c — wait_on', code: `	if (deadline == NULL)
+		pthread_cond_wait(cond, &q->mutex);
+	else
+		pthread_cond_timedwait(cond, &q->mutex, deadline);   ⟦wait⟧` },
+      { title: 'queue/queue.c — queue_put', code: `			wake_getter = q->waiting_getters > 0;  /* nobody waiting: nobody to wake */
+		…
+	pthread_mutex_unlock(&q->mutex);
+	if (wake_getter)          /* after unlocking: see "Waking" at the top */
+		pthread_cond_signal(&q->not_empty);   ⟦notify⟧` },
     ],
   },
 

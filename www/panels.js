@@ -3,8 +3,9 @@
 'use strict';
 
 // Fills #code with the tutorial's code and ours for this page (code.js):
-// each line a <span class="line">, those marked ⟦key⟧ with data-key.
-function showCode(page) {
+// each line a <span class="line">, those marked ⟦key⟧ with data-key. The
+// lab names the two columns' headings itself (titles), and shows no hint.
+function showCode(page, { titles = ['code.tutorial', 'code.ours'], hint: withHint = true } = {}) {
   const host = document.getElementById('code');
   const code = window.pushqCode?.[page];
   if (!host || !code) return;
@@ -19,6 +20,9 @@ function showCode(page) {
       const title = document.createElement('div');
       title.className = 'code-title mono';
       title.textContent = block.title;
+      // A title in words (not a file's name) has its text in each language.
+      const key = 'codetitle.' + block.title;
+      if (pushq.t(key) !== key) title.dataset.i18n = key;
       const pre = document.createElement('pre');
       pre.className = 'code';
       for (const raw of block.code.split('\n')) {
@@ -36,7 +40,8 @@ function showCode(page) {
   const hint = document.createElement('p');
   hint.className = 'muted';
   hint.dataset.i18n = 'code.hint';
-  host.replaceChildren(hint, side('code.tutorial', code.tutorial, 'tutorial'), side('code.ours', code.ours, 'ours'));
+  const columns = [side(titles[0], code.tutorial, 'tutorial'), side(titles[1], code.ours, 'ours')];
+  host.replaceChildren(...(withHint ? [hint] : []), ...columns);
   pushq.translatePage();
 }
 

@@ -40,17 +40,30 @@ function showRaw(event) {
 // The page's ?token= goes in the URL: an EventSource sets no headers.
 // EventSource does the whole protocol: it sends GET /events, parses the
 // stream, and on a cut waits `retry` ms and reconnects with Last-Event-ID.
-const source = new EventSource(pushq.withToken('/events?name=' + encodeURIComponent(name)));
+// The "drop the connection" button closes it for DROP_MS and opens a new
+// one with ?since=<the last id seen>: what the browser does by itself after
+// a cut, with Last-Event-ID, shown on demand.
+const DROP_MS = 5000;
+const streamPath = '/events?name=' + encodeURIComponent(name);
+let source = null;
+function openStream(since = '') {
+  source = new EventSource(pushq.withToken(streamPath + (since ? '&since=' + since : '')));
+  source.addEventListener('open', onOpen);
+  source.addEventListener('message', onMessage);
+  source.addEventListener('error', onError);
+}
 
 pushq.runLine('open');
-source.addEventListener('open', async () => {
+async function onOpen() {
   setState('sse.state.open', 'ok');
   pushq.runLine(opens === 0 ? 'event' : 'resume');
   picker.sync();                                 // a new client starts in room only
   if (++opens === 1) return;                     // the first connection
   document.querySelector('#reconnects .hint')?.remove();
   replayItem = document.createElement('li');
-  replayItem.dataset.since = lastSeen || '—';    // what the browser sent
+  replayItem.dataset.since = pendingDrop ?? (lastSeen || '—');    // what the page or the browser sent
+  if (pendingDrop !== null) replayItem.dataset.dropped = '1';
+  pendingDrop = null;
   document.getElementById('reconnects').append(replayItem);
   sinceOpen.length = 0;
   replayUpTo = Infinity;                         // until we know, all count
@@ -67,16 +80,17 @@ source.addEventListener('open', async () => {
     else item.querySelector('.id').textContent = '#' + id;
   }
   drawReplay();
-});
+}
 
 function drawReplay() {
   if (!replayItem) return;
-  replayItem.textContent = pushq.t('sse.reconnect.item', { id: replayItem.dataset.since, n: replayed }) +
+  replayItem.dataset.replayed = replayed;
+  replayItem.textContent = pushq.t(replayItem.dataset.dropped ? 'drop.item' : 'sse.reconnect.item', { id: replayItem.dataset.since, n: replayed }) +
     (replayItem.dataset.missed ? pushq.t('sse.reconnect.missed', { k: replayItem.dataset.missed }) : '');
 }
 document.addEventListener('pushq:lang', drawReplay);
 
-source.addEventListener('message', (event) => {
+function onMessage(event) {
   const data = JSON.parse(event.data);          // the same JSON as /get_msg
   showRaw(event);
   pushq.runLine('event');
@@ -91,9 +105,9 @@ source.addEventListener('message', (event) => {
   document.getElementById('message-count').textContent = ++messages;
   if (data.dropped) document.getElementById('dropped-count').textContent = (dropped += data.dropped);
   if (data.missed) document.getElementById('missed-count').textContent = (missed += data.missed);
-});
+}
 
-source.addEventListener('error', async () => {
+async function onError() {
   // readyState CONNECTING: the browser is already on its way back.
   setState('sse.state.lost', 'bad');
   // CLOSED: the server answered with an error, and the browser gave up. A
@@ -105,7 +119,32 @@ source.addEventListener('error', async () => {
     pushq.showTokenRefused(name, refusal);
     setState('token.state', 'bad');
   }
+}
+
+let dropTimer = null, droppedAt = 0;
+function drawDrop() {
+  const left = Math.max(0, (DROP_MS - (performance.now() - droppedAt)) / 1000);
+  document.getElementById('drop-state').textContent = dropTimer ? pushq.t('drop.state', { s: left.toFixed(1) }) : '';
+  document.getElementById('drop').disabled = dropTimer !== null;
+}
+document.getElementById('drop').addEventListener('click', () => {
+  source.close();                                // the cut: the server sees the stream end
+  setState('drop.state.closed', 'bad');
+  droppedAt = performance.now();
+  const since = lastSeen;
+  const tick = setInterval(drawDrop, 100);
+  dropTimer = setTimeout(() => {
+    clearInterval(tick);
+    dropTimer = null;
+    drawDrop();
+    pendingDrop = since || '—';
+    openStream(since);                           // back, with since=<the last id seen>
+  }, DROP_MS);
+  drawDrop();
 });
+let pendingDrop = null;                          // the since of a dropped stream, until it reopens
+document.addEventListener('pushq:lang', drawDrop);
+openStream();
 
 document.getElementById('send-form').addEventListener('submit', (event) => {
   event.preventDefault();

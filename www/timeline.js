@@ -56,8 +56,10 @@ class Timeline {
       bar.className = 'tl-bar ' + r.kind;
       const from = Math.max(0, (r.began - (now - span)) / span);
       const to = Math.max(from, ((r.ended ?? now) - (now - span)) / span);
-      bar.style.left = (from * 100).toFixed(2) + '%';
-      bar.style.width = Math.max(0.6, (to - from) * 100).toFixed(2) + '%';
+      // At least a sliver, and never past the lane's right end (now).
+      const width = Math.max(0.6, (to - from) * 100);
+      bar.style.left = Math.min(from * 100, 100 - width).toFixed(2) + '%';
+      bar.style.width = width.toFixed(2) + '%';
       lane.append(bar);
       const label = document.createElement('span');
       label.className = 'tl-label mono';

@@ -39,6 +39,8 @@ function connect(backoff = 500) {
     backoff = 500;
     setState('ws.state.open', {}, 'ok');
     pushq.checkNameInUse(name, 1);      // our own socket is one session
+    if (resumed !== null) showResume(resumed);
+    resumed = null;
   });
   socket.addEventListener('message', (event) => {
     const data = JSON.parse(event.data);    // the same JSON as /get_msg
@@ -48,8 +50,9 @@ function connect(backoff = 500) {
     }
     pushq.runLine('frame');
     list.querySelector('.hint')?.remove();
-    pushq.showMessage(list, data);
+    const item = pushq.showMessage(list, data);
     lastId = data.id;
+    if (replay) countReplay(data.id, item);
     document.getElementById('message-count').textContent = ++messages;
     if (data.dropped) document.getElementById('dropped-count').textContent = (dropped += data.dropped);
     if (data.missed) document.getElementById('missed-count').textContent = (missed += data.missed);
@@ -72,6 +75,7 @@ function connect(backoff = 500) {
         return;
       }
     }
+    if (dropTimer !== null) return;          // dropped by the button: it reconnects
     setState('ws.state.closed', { s: (backoff / 1000).toFixed(1) }, 'bad');
     setTimeout(() => connect(Math.min(backoff * 2, 8000)), backoff);
   });
@@ -93,5 +97,59 @@ document.getElementById('send-form').addEventListener('submit', (event) => {
   pushq.showSent(null, target);
   box.value = '';
 });
+
+// The "drop the connection" button: closes the socket, stays away DROP_MS,
+// then connects again with ?since=<the last id seen>, and lists what the
+// server replayed (every message up to its newest id when we came back).
+const DROP_MS = 5000;
+let dropTimer = null, droppedAt = 0, resumed = null, replay = null;
+function drawDrop() {
+  const left = Math.max(0, (DROP_MS - (performance.now() - droppedAt)) / 1000);
+  document.getElementById('drop-state').textContent = dropTimer !== null ? pushq.t('drop.state', { s: left.toFixed(1) }) : '';
+  document.getElementById('drop').disabled = dropTimer !== null;
+}
+document.getElementById('drop').addEventListener('click', () => {
+  droppedAt = performance.now();
+  const tick = setInterval(drawDrop, 100);
+  dropTimer = setTimeout(() => {
+    clearInterval(tick);
+    dropTimer = null;
+    drawDrop();
+    resumed = lastId;
+    connect();                            // with since=lastId
+  }, DROP_MS);
+  socket.close(4000, 'dropped by the page');
+  setState('drop.state.closed', {}, 'bad');
+  drawDrop();
+});
+document.addEventListener('pushq:lang', drawDrop);
+
+async function showResume(since) {
+  document.querySelector('#reconnects .hint')?.remove();
+  const li = document.createElement('li');
+  li.dataset.since = since || '—';
+  document.getElementById('reconnects').append(li);
+  replay = { li, upTo: Infinity, n: 0, seen: [] };
+  drawReplay();
+  // The newest id when we came back: every message up to it was replayed.
+  const stats = await fetch('/stats').then((res) => (res.ok ? res.json() : null)).catch(() => null);
+  if (!replay || replay.li !== li) return;
+  replay.upTo = stats?.messages ? stats.messages.last_id : Infinity;
+  replay.n = replay.seen.filter((id) => id <= replay.upTo).length;
+  drawReplay();
+  if (stats?.messages) setTimeout(() => { if (replay?.li === li) replay = null; }, 3000);
+}
+function countReplay(id) {
+  replay.seen.push(id);
+  if (id <= replay.upTo) replay.n++;
+  drawReplay();
+}
+function drawReplay() {
+  for (const li of document.querySelectorAll('#reconnects li[data-since]')) {
+    if (replay?.li === li) li.dataset.replayed = replay.n;
+    li.textContent = pushq.t('drop.item', { id: li.dataset.since, n: li.dataset.replayed ?? 0 });
+  }
+}
+document.addEventListener('pushq:lang', drawReplay);
 
 connect();

@@ -91,6 +91,7 @@ typedef struct {
 	char allow_origins[SRV_ORIGINS_MAX][256];   /* --allow-origin, repeatable */
 	int allow_origin_count;
 	bool no_lab;                  /* --no-lab: the queue lab's routes are 404 */
+	long lab_max_waiting;         /* --lab-max-waiting: lab calls waiting at once */
 	bool trust_proxy;             /* --trust-proxy: logs name X-Forwarded-For's address */
 } srv_config;
 

@@ -36,16 +36,20 @@ struct srv_lab {
 	srv_lab_queue *queues;
 	size_t count;
 	long blocked;                /* calls holding a blocking slot */
+	long max_waiting;            /* the most blocked at once (set once) */
 	bool stopping;
 	pthread_cond_t stopped;      /* signalled by srv_lab_stop (the reaper waits) */
 };
 
 srv_lab *
-srv_lab_new(void)
+srv_lab_new(long max_waiting)
 {
+	if (max_waiting < 1 || max_waiting > SRV_LAB_MAX_WAITING_MAX)
+		return NULL;
 	srv_lab *lab = calloc(1, sizeof(*lab));
 	if (lab == NULL)
 		return NULL;
+	lab->max_waiting = max_waiting;
 	pthread_condattr_t attr;
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -159,7 +163,7 @@ bool
 srv_lab_block(srv_lab *lab)
 {
 	pthread_mutex_lock(&lab->lock);
-	bool taken = lab->blocked < SRV_LAB_MAX_BLOCKED;
+	bool taken = lab->blocked < lab->max_waiting;
 	if (taken)
 		lab->blocked++;
 	pthread_mutex_unlock(&lab->lock);
@@ -249,6 +253,29 @@ srv_lab_delete(srv_lab *lab, const char *id)
 }
 
 size_t
+srv_lab_purge(srv_lab *lab)
+{
+	srv_lab_queue *gone = NULL;
+	size_t removed = 0;
+	pthread_mutex_lock(&lab->lock);
+	while (lab->queues != NULL) {
+		srv_lab_queue *lq = lab->queues;
+		release_waiters(lq);          /* a queue's lock after the lab's, as in delete */
+		if (unlink_locked(lab, lq)) {
+			lq->next = gone;
+			gone = lq;
+		}
+		removed++;
+	}
+	pthread_mutex_unlock(&lab->lock);
+	for (srv_lab_queue *lq = gone, *next; lq != NULL; lq = next) {
+		next = lq->next;
+		free_queue(lq);
+	}
+	return removed;
+}
+
+size_t
 srv_lab_reap(srv_lab *lab, double idle_s)
 {
 	double now = srv_monotonic();
@@ -317,6 +344,30 @@ srv_lab_counts(srv_lab *lab, size_t *queues, long *blocked)
 	pthread_mutex_lock(&lab->lock);
 	*queues = lab->count;
 	*blocked = lab->blocked;
+	pthread_mutex_unlock(&lab->lock);
+}
+
+long
+srv_lab_max_waiting(const srv_lab *lab)
+{
+	return lab->max_waiting;             /* set once, before any thread */
+}
+
+void
+srv_lab_list_json(srv_lab *lab, http_buf *b)
+{
+	/* Lock order: lab->lock, then each queue's own mutex (state_json);
+	 * no call ever holds a queue's mutex while it takes lab->lock. */
+	pthread_mutex_lock(&lab->lock);
+	double now = srv_monotonic();
+	http_buf_puts(b, "{\"queues\":[");
+	for (srv_lab_queue *lq = lab->queues; lq != NULL; lq = lq->next) {
+		http_buf_printf(b, "%s{\"idle\":%.1f,\"state\":", lq == lab->queues ? "" : ",",
+		                now - lq->last_used);
+		srv_lab_state_json(lq, b);
+		http_buf_puts(b, "}");
+	}
+	http_buf_printf(b, "],\"waiting\":%ld,\"max_waiting\":%ld}", lab->blocked, lab->max_waiting);
 	pthread_mutex_unlock(&lab->lock);
 }
 

@@ -11,8 +11,9 @@
  * Safe on a shared classroom server, because every resource is bounded:
  *   SRV_LAB_MAX_QUEUES   lab queues at once (then SRV_LAB_TOO_MANY)
  *   SRV_LAB_MAX_SIZE     the largest maxsize (lab queues are never unbounded)
- *   SRV_LAB_MAX_BLOCKED  lab calls that may block at once, server-wide: each
- *                        holds a thread (then the call is refused, not queued)
+ *   max_waiting          lab calls that may block at once, server-wide: each
+ *                        holds a thread (then the call is refused, not queued);
+ *                        --lab-max-waiting, SRV_LAB_MAX_WAITING by default
  *   SRV_LAB_MAX_TIMEOUT  the longest a call may wait; a blocking call must
  *                        name its timeout (Python's "forever" is not offered)
  *   SRV_LAB_ITEM_MAX     bytes of an item's text
@@ -33,7 +34,8 @@
 
 #define SRV_LAB_MAX_QUEUES 64
 #define SRV_LAB_MAX_SIZE 10
-#define SRV_LAB_MAX_BLOCKED 16
+#define SRV_LAB_MAX_WAITING 64    /* default of --lab-max-waiting: a class of 60 */
+#define SRV_LAB_MAX_WAITING_MAX 10000
 #define SRV_LAB_MAX_TIMEOUT 30.0
 #define SRV_LAB_ITEM_MAX 32
 #define SRV_LAB_TTL 600.0
@@ -51,13 +53,14 @@ typedef struct {
 
 typedef enum {
 	SRV_LAB_OK,
-	SRV_LAB_TOO_MANY,    /* SRV_LAB_MAX_QUEUES exist, or SRV_LAB_MAX_BLOCKED wait */
+	SRV_LAB_TOO_MANY,    /* SRV_LAB_MAX_QUEUES exist, or max_waiting calls wait */
 	SRV_LAB_BAD_SIZE,    /* maxsize outside 1..SRV_LAB_MAX_SIZE */
 	SRV_LAB_NOMEM,
 	SRV_LAB_STOPPING     /* srv_lab_stop was called */
 } srv_lab_rc;
 
-srv_lab *srv_lab_new(void);
+/* A lab whose calls may wait max_waiting at once (1..SRV_LAB_MAX_WAITING_MAX). */
+srv_lab *srv_lab_new(long max_waiting);
 
 /* Frees every lab queue.  No other thread may use lab any more. */
 void srv_lab_free(srv_lab *lab);
@@ -70,7 +73,7 @@ srv_lab_queue *srv_lab_acquire(srv_lab *lab, const char *id);
 void srv_lab_release(srv_lab *lab, srv_lab_queue *lq);
 
 /*
- * A slot for a call that may block (SRV_LAB_MAX_BLOCKED in all): true when
+ * A slot for a call that may block (max_waiting in all): true when
  * taken -- give it back with srv_lab_unblock -- false when none is free.
  */
 bool srv_lab_block(srv_lab *lab);
@@ -99,6 +102,10 @@ queue *srv_lab_q(srv_lab_queue *lq);
  */
 bool srv_lab_delete(srv_lab *lab, const char *id);
 
+/* Removes every lab queue, as srv_lab_delete does each (the teacher's
+ * purge).  Returns how many. */
+size_t srv_lab_purge(srv_lab *lab);
+
 /* Removes the queues that nobody holds and nobody used for idle_s seconds.
  * Returns how many. */
 size_t srv_lab_reap(srv_lab *lab, double idle_s);
@@ -113,6 +120,16 @@ void *srv_lab_reaper_main(void *lab);
 
 /* How many lab queues exist, and how many calls may be blocked now. */
 void srv_lab_counts(srv_lab *lab, size_t *queues, long *blocked);
+
+/* The most lab calls that may wait at once (srv_lab_new's max_waiting). */
+long srv_lab_max_waiting(const srv_lab *lab);
+
+/*
+ * Appends every lab queue, for the teacher's view (GET /lab/list):
+ * {"queues":[{"idle":S,"state":STATE}...],"waiting":N,"max_waiting":M},
+ * STATE as srv_lab_state_json writes it, S the seconds since last used.
+ */
+void srv_lab_list_json(srv_lab *lab, http_buf *b);
 
 /*
  * Appends the queue as JSON: {"id","maxsize","qsize","items":[{"item",

@@ -11,11 +11,14 @@
  * "ok" or the exception's name (Empty, Full, ShutDown, ValueError), or
  * "timeout" for a join still waiting -- plus how long it waited and the
  * queue's state after it.  4xx is for requests the lab refuses: bad
- * parameters (400), an unknown queue (404), a bound reached (429).
+ * parameters (400), an unknown queue (404), a bound reached (429).  Each
+ * refusal is {"error":TEXT,"code":CODE}: TEXT is English for a person,
+ * CODE a fixed name (docs/api.md) a page maps to a text in its own language.
  */
 #include "server/lab/lab_http.h"
 #include "server/lab/lab.h"
 #include "server/common/clock.h"
+#include "server/core/auth.h"
 
 #include <errno.h>
 #include <math.h>
@@ -23,14 +26,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* {"error":TEXT} with `status`. */
+/* {"error":TEXT,"code":CODE} with `status`. */
 static void
-lab_error(srv_conn *c, int status, const char *text)
+lab_error(srv_conn *c, int status, const char *code, const char *text)
 {
 	http_buf json = { 0 };
 	http_buf_puts(&json, "{\"error\":");
 	http_buf_json_string(&json, text, strlen(text));
-	http_buf_puts(&json, "}");
+	http_buf_printf(&json, ",\"code\":\"%s\"}", code);
 	srv_respond(c, status, "application/json", json.data, json.len,
 	            status == 429 ? "Retry-After: 1\r\n" : NULL);
 	http_buf_free(&json);
@@ -52,7 +55,7 @@ lab_queue_of(srv_conn *c, const http_request *req)
 {
 	char id[SRV_LAB_ID_SIZE + 1];
 	if (query_field(req, "q", id, sizeof(id)) <= 0) {
-		lab_error(c, 400, "?q= must name a lab queue (its id from POST /lab/new)");
+		lab_error(c, 400, "bad_queue_id", "?q= must name a lab queue (its id from POST /lab/new)");
 		return NULL;
 	}
 	srv_lab_queue *lq = srv_lab_acquire(c->s->lab, id);
@@ -60,7 +63,7 @@ lab_queue_of(srv_conn *c, const http_request *req)
 		char msg[96];
 		snprintf(msg, sizeof(msg), "no such lab queue: it was deleted, or idle for %g minutes",
 		         SRV_LAB_TTL / 60);
-		lab_error(c, 404, msg);
+		lab_error(c, 404, "no_such_queue", msg);
 	}
 	return lq;
 }
@@ -78,7 +81,7 @@ wait_params(srv_conn *c, const http_request *req, bool timeout_required,
 	int found = query_field(req, "block", text, sizeof(text));
 	*block = found <= 0 || strcmp(text, "0") != 0;
 	if (found > 0 && strcmp(text, "0") != 0 && strcmp(text, "1") != 0) {
-		lab_error(c, 400, "block must be 0 or 1");
+		lab_error(c, 400, "bad_block", "block must be 0 or 1");
 		return false;
 	}
 	*timeout = 0;
@@ -95,7 +98,7 @@ wait_params(srv_conn *c, const http_request *req, bool timeout_required,
 		char msg[160];
 		snprintf(msg, sizeof(msg), "a blocking lab call needs ?timeout= from 0 to %g seconds: "
 		         "each one holds a server thread while it waits", SRV_LAB_MAX_TIMEOUT);
-		lab_error(c, 400, msg);
+		lab_error(c, 400, "bad_timeout", msg);
 		return false;
 	}
 	return true;
@@ -108,9 +111,10 @@ take_block_slot(srv_conn *c, bool waits)
 	if (!waits || srv_lab_block(c->s->lab))
 		return true;
 	char msg[160];
-	snprintf(msg, sizeof(msg), "%d lab calls are waiting already (the most at once): "
-	         "each holds a server thread; try when one has ended", SRV_LAB_MAX_BLOCKED);
-	lab_error(c, 429, msg);
+	snprintf(msg, sizeof(msg), "%ld lab calls are waiting already (the most at once, "
+	         "--lab-max-waiting): each holds a server thread; try when one has ended",
+	         srv_lab_max_waiting(c->s->lab));
+	lab_error(c, 429, "too_many_waiting", msg);
 	return false;
 }
 
@@ -170,7 +174,7 @@ view_new(srv_conn *c, const http_request *req)
 	case SRV_LAB_OK: {
 		srv_lab_queue *lq = srv_lab_acquire(c->s->lab, id);
 		if (lq == NULL) {                    /* deleted at once by someone */
-			lab_error(c, 404, "the new lab queue is gone already");
+			lab_error(c, 404, "no_such_queue", "the new lab queue is gone already");
 			return;
 		}
 		http_buf json = { 0 };
@@ -183,20 +187,20 @@ view_new(srv_conn *c, const http_request *req)
 	case SRV_LAB_BAD_SIZE:
 		snprintf(msg, sizeof(msg), "maxsize must be 1 to %d: lab queues are small and bounded",
 		         SRV_LAB_MAX_SIZE);
-		lab_error(c, 400, msg);
+		lab_error(c, 400, "bad_maxsize", msg);
 		return;
 	case SRV_LAB_TOO_MANY:
 		snprintf(msg, sizeof(msg), "%d lab queues exist already (the most at once); "
 		         "one idle for %g minutes is removed", SRV_LAB_MAX_QUEUES, SRV_LAB_TTL / 60);
-		lab_error(c, 429, msg);
+		lab_error(c, 429, "too_many_queues", msg);
 		return;
 	case SRV_LAB_STOPPING:
-		lab_error(c, 503, "the server is stopping");
+		lab_error(c, 503, "stopping", "the server is stopping");
 		return;
 	case SRV_LAB_NOMEM:
 		break;
 	}
-	lab_error(c, 500, "out of memory");
+	lab_error(c, 500, "nomem", "out of memory");
 }
 
 static void
@@ -311,7 +315,7 @@ view_put(srv_conn *c, const http_request *req)
 	if (query_field(req, "item", item, sizeof(item)) <= 0 || item[0] == '\0') {
 		char msg[96];
 		snprintf(msg, sizeof(msg), "?item= must be text of 1 to %d bytes", SRV_LAB_ITEM_MAX);
-		lab_error(c, 400, msg);
+		lab_error(c, 400, "bad_item", msg);
 		return;
 	}
 	if (wait_params(c, req, false, &call.block, &call.timeout))
@@ -349,7 +353,7 @@ view_shutdown(srv_conn *c, const http_request *req)
 	char text[8];
 	int found = query_field(req, "immediate", text, sizeof(text));
 	if (found < 0 || (found > 0 && strcmp(text, "0") != 0 && strcmp(text, "1") != 0)) {
-		lab_error(c, 400, "immediate must be 0 or 1");
+		lab_error(c, 400, "bad_immediate", "immediate must be 0 or 1");
 		return;
 	}
 	lab_call call = { .immediate = found > 0 && text[0] == '1' };
@@ -361,15 +365,59 @@ view_delete(srv_conn *c, const http_request *req)
 {
 	char id[SRV_LAB_ID_SIZE + 1];
 	if (query_field(req, "q", id, sizeof(id)) <= 0) {
-		lab_error(c, 400, "?q= must name a lab queue");
+		lab_error(c, 400, "bad_queue_id", "?q= must name a lab queue");
 		return;
 	}
 	if (!srv_lab_delete(c->s->lab, id)) {
-		lab_error(c, 404, "no such lab queue");
+		lab_error(c, 404, "no_such_queue", "no such lab queue");
 		return;
 	}
 	const char *json = "{\"call\":\"delete\",\"result\":\"ok\"}";
 	srv_respond(c, 200, "application/json", json, strlen(json), NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* The teacher's view                                                  */
+/* ------------------------------------------------------------------ */
+
+/* Whether the asker may see or purge every lab queue: anyone when the
+ * server has no --api-key (a classroom's own server), else only the key.
+ * False after answering 401. */
+static bool
+teacher_may(srv_conn *c, const http_request *req)
+{
+	if (c->s->cfg.api_key_len == 0)
+		return true;
+	srv_who who;
+	if (!srv_auth_identify(c, req, &who))
+		return false;
+	if (who.api_key)
+		return true;
+	lab_error(c, 401, "api_key_needed", "the teacher's view needs the API key (--api-key)");
+	return false;
+}
+
+static void
+view_list(srv_conn *c, const http_request *req)
+{
+	if (!teacher_may(c, req))
+		return;
+	http_buf json = { 0 };
+	srv_lab_list_json(c->s->lab, &json);
+	srv_respond_json(c, 200, &json);
+	http_buf_free(&json);
+}
+
+static void
+view_purge(srv_conn *c, const http_request *req)
+{
+	if (!teacher_may(c, req))
+		return;
+	size_t removed = srv_lab_purge(c->s->lab);
+	http_buf json = { 0 };
+	http_buf_printf(&json, "{\"call\":\"purge\",\"result\":\"ok\",\"removed\":%zu}", removed);
+	srv_respond_json(c, 200, &json);
+	http_buf_free(&json);
 }
 
 /* ------------------------------------------------------------------ */
@@ -385,6 +433,8 @@ const srv_route srv_lab_routes[] = {
 	{ "/lab/join",      SRV_M_POST,             view_join },     /* q.join(), bounded by ?timeout */
 	{ "/lab/shutdown",  SRV_M_POST,             view_shutdown }, /* q.shutdown(immediate) */
 	{ "/lab/delete",    SRV_M_POST,             view_delete },   /* removes it; its waiters return */
+	{ "/lab/list",      SRV_M_GET | SRV_M_HEAD, view_list },     /* the teacher's view: every queue */
+	{ "/lab/purge",     SRV_M_POST,             view_purge },    /* the teacher's: removes them all */
 };
 
 const size_t srv_lab_route_count = sizeof(srv_lab_routes) / sizeof(srv_lab_routes[0]);

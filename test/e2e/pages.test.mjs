@@ -329,7 +329,7 @@ test('the queue lab: a get that times out into Empty, and one woken by a put', a
     await page.click('#step-3 button');
     const sleeping = page.locator('.lane[data-call="get"][data-state="sleeping"]');
     await sleeping.waitFor({ timeout: WAIT });
-    assert.match(await sleeping.locator('.what').textContent(), lang === 'en' ? /asleep in queue_get/ : /睡在 queue_get/);
+    assert.match(await sleeping.locator('.what').textContent(), lang === 'en' ? /blocked in queue_get/ : /阻塞在 queue_get/);
     assert.match(await page.locator('#py .line.run').textContent(), /q\.get\(timeout=3\)/);
     assert.match(await page.locator('#c .line.run').textContent(), /queue_get\(q, &item, true, &\(double\)\{3\}\)/);
     await page.locator('#counts', { hasText: lang === 'en' ? /in get 1/ : /get 的线程 1/ }).waitFor({ timeout: WAIT });
@@ -343,11 +343,12 @@ test('the queue lab: a get that times out into Empty, and one woken by a put', a
     // Step 5: get(timeout=10) sleeps; a put 1.5 s later wakes it.
     await page.click('#step-5 button');
     await page.locator('#step-5.done').waitFor({ timeout: 15_000 });
-    const woken = page.locator('.lane[data-call="get"][data-state="ok"]').last();
-    const put = page.locator('.lane[data-call="put"][data-state="ok"]').last();
-    assert.match(await woken.locator('.what').textContent(), lang === 'en' ? /woken by put #\d+ after 1\.\d s: got “hello”/ : /被 put #\d+ 唤醒/);
+    // The newest lane is on top.
+    const woken = page.locator('.lane[data-call="get"][data-state="ok"]').first();
+    const put = page.locator('.lane[data-call="put"][data-state="ok"]').first();
+    assert.match(await woken.locator('.what').textContent(), lang === 'en' ? /woken by call #\d+ q\.put\('hello', timeout=3\) after 1\.\d s: got “hello”/ : /被调用 #\d+ .*唤醒/);
     assert.equal(await woken.getAttribute('data-put'), await put.getAttribute('data-put'));
-    const arrow = page.locator('svg.arrows path.arrow').last();
+    const arrow = page.locator('svg.arrows path.arrow[data-to="' + await woken.getAttribute('data-no') + '"]');
     assert.equal(await arrow.getAttribute('data-from'), await put.getAttribute('data-no'));
     assert.equal(await arrow.getAttribute('data-to'), await woken.getAttribute('data-no'));
     // Step 4 ends in queue.Full, step 6 in a join that returns, step 7 in ShutDown.
@@ -499,7 +500,8 @@ test('the WebSocket lab: key presets, long payloads, server frames', async () =>
 test('every page: both languages, desktop and phone, no overflow, no console error', async () => {
   const pages = { '/': 'index', '/lab.html': 'lab', '/ab_dy': 'ab_dy', '/polling.html?name=lang': 'polling',
     '/ab_b1?name=lang': 'ab_b1', '/ws.html?name=lang': 'ws', '/sse.html?name=lang': 'sse',
-    '/compare.html': 'compare', '/queues.html': 'queues', '/channels.html?name=lang-tab': 'channels' };
+    '/compare.html': 'compare', '/queues.html': 'queues', '/channels.html?name=lang-tab': 'channels',
+    '/teach.html': 'teach' };
   // Long messages must wrap, not widen the page.
   await postMessage('a-very-long-word-'.repeat(30) + ' and ' + '很长的消息'.repeat(40), 'someone-with-a-rather-long-name-indeed');
   for (const [viewport, tag] of [[DESKTOP, 'desktop'], [PHONE, 'phone']]) {
@@ -522,7 +524,7 @@ test('every page: both languages, desktop and phone, no overflow, no console err
         assert.equal(await page.getAttribute('html', 'lang'), lang === 'zh' ? 'zh-CN' : 'en');
         const width = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
         assert.ok(width[0] <= width[1], `${path} in ${lang} on ${tag}: ${width[0]} px wide in ${width[1]}`);
-        if (file !== 'index' && file !== 'ab_dy' && file !== 'lab' && file !== 'queues' && file !== 'compare')
+        if (file !== 'index' && file !== 'ab_dy' && file !== 'lab' && file !== 'queues' && file !== 'compare' && file !== 'teach')
           assert.ok(await page.locator('#code .line').count() > 5, `${path} shows no code`);
         await shot(page, `${file}-${lang}-${tag}.png`);
         if (file === 'compare') await page.click('#toggle');
