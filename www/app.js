@@ -6,7 +6,8 @@
 const PAGES = [
   ['/', 'nav.home'], ['/lab.html', 'nav.lab'], ['/ab_dy', 'nav.ajax'], ['/polling.html', 'nav.short'],
   ['/ab_b1', 'nav.long'], ['/ws.html', 'nav.ws'], ['/sse.html', 'nav.sse'], ['/compare.html', 'nav.compare'],
-  ['/queues.html', 'nav.queues'], ['/channels.html', 'nav.channels'],
+  ['/queues.html', 'nav.queues'], ['/channels.html', 'nav.channels'], ['/client.html', 'nav.client'],
+  ['/teach.html', 'nav.teach'],
 ];
 
 function buildHeader() {
