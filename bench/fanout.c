@@ -567,6 +567,27 @@ ws_send(long index)
 
 /* ------------------------------------------------------------ SSE side */
 
+/* Reads a stream's response head (byte by byte: no event is eaten). */
+static void
+sse_read_head(client *c)
+{
+	char head[1024];
+	size_t got = 0;
+	while (got < sizeof(head) - 1) {
+		if (recv(c->fd, head + got, 1, 0) != 1)
+			fail("an /events head");
+		got++;
+		if (got >= 4 && memcmp(head + got - 4, "\r\n\r\n", 4) == 0)
+			break;
+	}
+	head[got] = '\0';
+	if (strncmp(head, "HTTP/1.1 200", 12) != 0) {
+		fprintf(stderr, "fanout: an /events stream was refused: %.*s\n", (int)strcspn(head, "\r\n"), head);
+		exit(1);
+	}
+	c->head_seen = true;
+}
+
 static void
 sse_open_all(void)
 {
@@ -580,6 +601,11 @@ sse_open_all(void)
 			             api == API_NCHAN ? "/sse/room" : "/events");
 		clients[i].fd = connect_client(i);
 		send_all(clients[i].fd, req, (size_t)n);
+		/* Pushpin answers 502 (its HTTP client "unavailable") to a burst of
+		 * a thousand streams opening at once through it to the origin: one
+		 * stream at a time, each open once its head is in. */
+		if (api == API_GRIP)
+			sse_read_head(&clients[i]);
 	}
 }
 
@@ -593,8 +619,11 @@ sse_drain(client *c)
 		char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
 		if (end == NULL)
 			return;
-		if (strncmp(c->buf, "HTTP/1.1 200", 12) != 0)
-			fail("an /events stream was refused");
+		if (strncmp(c->buf, "HTTP/1.1 200", 12) != 0) {
+			fprintf(stderr, "fanout: an /events stream was refused: %.*s\n",
+			        (int)strcspn(c->buf, "\r\n"), c->buf);
+			exit(1);
+		}
 		c->head_seen = true;
 		off = (size_t)(end + 4 - c->buf);
 	}
