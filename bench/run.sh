@@ -37,14 +37,14 @@ if [ "$mode" = quick ]; then
 	# the event-loop peers: nchan where pushq is measured, Pushpin's long
 	# poll (every poll passes its Python origin) at N=100 only
 	nchan_lp_list="100 1000"; pushpin_lp_list="100"; pushpin_lp_messages=10
-	rss_min_n=1000; floor_rounds=10
+	rss_min_n=1000; floor_rounds=10; peers_at_rate=""
 else
 	duration=10s; conc_list="50 200"; lp_list="100 1000 10000"; ws_list="100 1000 10000"
 	sse_list="100 1000 10000"; messages=40
 	django_lp_list="100 1000"; ws_rate_n=1000; echo_s=5; listen_n=10000
 	chan_rounds=6; chan_s=3s; chan_modes="lp ws sse"
 	nchan_lp_list="100 1000 10000"; pushpin_lp_list="100 1000 10000"; pushpin_lp_messages=5
-	rss_min_n=10000; floor_rounds=20
+	rss_min_n=10000; floor_rounds=20; peers_at_rate="nchan pushpin"
 fi
 
 note() { echo "  note: $*" >&2; echo -e "note\t-\t-\t-\t-\t$*" >>"$results"; }
@@ -237,7 +237,9 @@ fanout_run() {
 		[ "${5:-0}" = 0 ] && [ -z "${7:-}" ] && echo -e "fanout\t$server\t$r_mode\t$r_n\t$r_p99\t$r_missing" >>"$out/fanout.tsv"
 		;;
 	esac
+	# Memory per idle client: the whole room, one message at a time, measured.
 	[ -n "${r_rss_per_client_kib:-}" ] && [ "${r_n:-0}" -ge "$rss_min_n" ] &&
+		[ "${5:-0}" = 0 ] && [ -z "${7:-}" ] && [ -n "${6:-}" ] &&
 		record "RSS per idle $r_mode client, N=$r_n" "$server" "$r_rss_per_client_kib" "KiB" lower "$cmd"
 	unset r_mode r_n r_rss_per_client_kib r_wrong_channel r_receivers_off
 }
@@ -376,7 +378,9 @@ for n in $ws_list; do
 	for server in $ws_peers; do
 		start_ws_peer "$server" "$n"
 		fanout_run "WebSocket broadcast N=$n" "$server" ws "$port" "$n" "$messages" 0 "$measured"
-		if [ "$n" = "$ws_rate_n" ]; then
+		at_rate=yes
+		case $server in nchan | pushpin) [[ " $peers_at_rate " == *" $server "* ]] || at_rate=no ;; esac
+		if [ "$n" = "$ws_rate_n" ] && [ $at_rate = yes ]; then
 			stop_ws_peer "$server"
 			start_ws_peer "$server" "$n"
 			fanout_run "WebSocket broadcast N=$n at 50 msg/s" "$server" ws "$port" "$n" 250 50 "$measured"
