@@ -8,9 +8,9 @@
  * recv on its own loopback TCP connection, woken by one write each (the
  * client's next request, one byte) and answering it (one byte back).
  *
- * The main thread plays the N clients: each round it writes one byte to
- * every connection, one after another, and collects the N answers with
- * epoll.  For every wake-up: the time from the round's start to the moment
+ * A child process plays the N clients (two processes, so that each holds
+ * only N sockets): each round it writes one byte to every connection, one
+ * after another, and collects the N answers with epoll.  For every wake-up: the time from the round's start to the moment
  * that thread returned from recv (p50, p99), and the time until the last
  * answer was back; the CPU time of the N server threads only (each thread's
  * own CLOCK_THREAD_CPUTIME_ID, summed), per wake-up, as fanout counts the
@@ -28,14 +28,16 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
-#include <stdatomic.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,12 +45,12 @@
 #define ROUND_DEADLINE 30.0          /* seconds for every answer of a round */
 
 static long n_threads, n_rounds;
-static int *server_fd;              /* [i]: thread i's end */
-static int *client_fd;              /* [i]: the main thread's end */
+static int *server_fd;              /* [i]: thread i's end (the parent's) */
+static int *client_fd;              /* [i]: the child's end */
 static double *woke_at;             /* [round * N + i]: seconds after start */
-static double *round_start;
+static double *round_start;         /* shared with the child, which writes it */
+static double *last;                /* [round]: the last answer back (the child's) */
 static double *thread_cpu;          /* [i]: CPU seconds thread i used in the rounds */
-static _Atomic long current_round;  /* written before a round's writes */
 
 static double
 now(void)
@@ -92,7 +94,9 @@ server_main(void *arg)
 		ssize_t got = recv(server_fd[i], &byte, 1, 0);   /* the long poll's second sleep */
 		if (got != 1)
 			break;
-		woke_at[r * n_threads + i] = now() - round_start[atomic_load(&current_round)];
+		/* CLOCK_MONOTONIC is the machine's: the child's round start and
+		 * this thread's wake-up are on the same clock. */
+		woke_at[r * n_threads + i] = now() - round_start[r];
 		if (send(server_fd[i], &byte, 1, MSG_NOSIGNAL) != 1)   /* the answer */
 			break;
 	}
@@ -100,28 +104,26 @@ server_main(void *arg)
 	return NULL;
 }
 
-/* N loopback connections: client_fd[i] connected to server_fd[i]. */
-static void
-connect_pairs(void)
+/* A listening loopback socket on a free port; its address in ADDR. */
+static int
+listen_loopback(struct sockaddr_in *addr)
 {
 	int listener = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(addr);
-	if (listener < 0 || bind(listener, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
-	    listen(listener, 1024) != 0 || getsockname(listener, (struct sockaddr *)&addr, &len) != 0)
+	*addr = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(*addr);
+	if (listener < 0 || bind(listener, (struct sockaddr *)addr, sizeof(*addr)) != 0 ||
+	    listen(listener, 4096) != 0 || getsockname(listener, (struct sockaddr *)addr, &len) != 0)
 		die("listen");
+	struct timeval bound = { 30, 0 };   /* accept gives up if the child died */
+	setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof(bound));
+	return listener;
+}
+
+static void
+no_delay(int fd)
+{
 	int one = 1;
-	for (long i = 0; i < n_threads; i++) {
-		client_fd[i] = socket(AF_INET, SOCK_STREAM, 0);
-		if (client_fd[i] < 0 || connect(client_fd[i], (struct sockaddr *)&addr, sizeof(addr)) != 0)
-			die("connect");
-		server_fd[i] = accept(listener, NULL, NULL);
-		if (server_fd[i] < 0)
-			die("accept");
-		setsockopt(client_fd[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		setsockopt(server_fd[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	}
-	close(listener);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 static void
@@ -139,7 +141,6 @@ raise_fd_limit(long need)
 static double
 run_round(long r, int ep)
 {
-	atomic_store(&current_round, r);
 	round_start[r] = now();
 	for (long i = 0; i < n_threads; i++)
 		if (send(client_fd[i], "x", 1, MSG_NOSIGNAL) != 1)
@@ -160,6 +161,45 @@ run_round(long r, int ep)
 		}
 	}
 	return now() - round_start[r];
+}
+
+/* The child: N connections to the parent, then the rounds; 0 if every
+ * answer came back. */
+static int
+run_clients(const struct sockaddr_in *addr, int ready)
+{
+	int ep = epoll_create1(0);
+	for (long i = 0; i < n_threads; i++) {
+		client_fd[i] = socket(AF_INET, SOCK_STREAM, 0);
+		if (client_fd[i] < 0 || connect(client_fd[i], (const struct sockaddr *)addr, sizeof(*addr)) != 0)
+			die("connect");
+		no_delay(client_fd[i]);
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)i };
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, client_fd[i], &ev) != 0)
+			die("epoll_ctl");
+	}
+	char byte;
+	if (read(ready, &byte, 1) != 1)   /* every server thread started */
+		die("read");
+	struct timespec settle = { 0, 200 * 1000 * 1000 };  /* let them all sleep in recv */
+	nanosleep(&settle, NULL);
+	for (long r = 0; r < n_rounds; r++) {
+		last[r] = run_round(r, ep);
+		nanosleep(&settle, NULL);   /* every thread is in recv again */
+	}
+	for (long i = 0; i < n_threads; i++)
+		close(client_fd[i]);
+	return 0;
+}
+
+/* N doubles the parent and the child both see (mapped before the fork). */
+static double *
+shared_doubles(long n)
+{
+	void *p = mmap(NULL, (size_t)n * sizeof(double), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap");
+	return p;
 }
 
 static int
@@ -190,41 +230,55 @@ main(int argc, char **argv)
 	server_fd = calloc((size_t)n_threads, sizeof(*server_fd));
 	client_fd = calloc((size_t)n_threads, sizeof(*client_fd));
 	woke_at = calloc((size_t)(n_threads * n_rounds), sizeof(*woke_at));
-	round_start = calloc((size_t)n_rounds, sizeof(*round_start));
+	round_start = shared_doubles(n_rounds);
+	last = shared_doubles(n_rounds);
 	thread_cpu = calloc((size_t)n_threads, sizeof(*thread_cpu));
-	double *last = calloc((size_t)n_rounds, sizeof(*last));
 	pthread_t *threads = calloc((size_t)n_threads, sizeof(*threads));
 	if (!server_fd || !client_fd || !woke_at || !round_start || !thread_cpu || !last || !threads)
 		return 1;
-	connect_pairs();
-
-	int ep = epoll_create1(0);
-	for (long i = 0; i < n_threads; i++) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)i };
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, client_fd[i], &ev) != 0)
-			die("epoll_ctl");
+	struct sockaddr_in addr;
+	int listener = listen_loopback(&addr);
+	int ready[2];                       /* the parent says: every thread is in recv */
+	if (pipe(ready) != 0)
+		die("pipe");
+	pid_t child = fork();
+	if (child < 0)
+		die("fork");
+	if (child == 0) {
+		close(listener);
+		close(ready[1]);
+		return run_clients(&addr, ready[0]);
 	}
+	close(ready[0]);
+	for (long i = 0; i < n_threads; i++) {
+		server_fd[i] = accept(listener, NULL, NULL);
+		if (server_fd[i] < 0) {
+			kill(child, SIGTERM);
+			die("accept");
+		}
+		no_delay(server_fd[i]);
+	}
+	close(listener);
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, SERVER_STACK);
 	for (long i = 0; i < n_threads; i++)
 		if (pthread_create(&threads[i], &attr, server_main, (void *)i) != 0) {
 			fprintf(stderr, "socket_floor: cannot start thread %ld\n", i);
+			kill(child, SIGTERM);
 			return 1;
 		}
-	struct timespec settle = { 0, 200 * 1000 * 1000 };  /* let them all sleep in recv */
-	nanosleep(&settle, NULL);
-	for (long r = 0; r < n_rounds; r++) {
-		last[r] = run_round(r, ep);
-		nanosleep(&settle, NULL);   /* every thread is in recv again */
-	}
-	for (long i = 0; i < n_threads; i++)
-		shutdown(client_fd[i], SHUT_WR);   /* recv returns 0: the thread ends */
+	if (write(ready[1], "r", 1) != 1)
+		die("write");
+	int status = 1;
+	waitpid(child, &status, 0);   /* the child closes its ends: every recv returns 0 */
 	double cpu = 0;
 	for (long i = 0; i < n_threads; i++) {
 		pthread_join(threads[i], NULL);
 		cpu += thread_cpu[i];
 	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return 1;
 
 	long total = n_threads * n_rounds;
 	qsort(woke_at, (size_t)total, sizeof(double), compare_double);
