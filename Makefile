@@ -8,7 +8,7 @@
 #   make asan       the same suites under AddressSanitizer + UBSan (build/asan/)
 #   make tsan       the same suites under ThreadSanitizer (build/tsan/)
 #   make valgrind   the suites under valgrind, without fork (CK_FORK=no)
-#   make bench      the benchmark suite against nginx, civetweb, Django, Node ws
+#   make bench      the benchmark suite against nginx, civetweb, Django, Node ws, nchan, Pushpin
 #   make bench-quick  a one-minute subset of it
 #   make install    binary, pages, man page, systemd example (PREFIX, DESTDIR)
 #
@@ -62,6 +62,7 @@ PUSHQ      = $(BUILD)/pushq
 TESTS      = $(BUILD)/check_pushq
 QUEUE_BENCH = $(BUILD)/queue_bench
 WAKEUP_FLOOR = $(BUILD)/wakeup_floor
+SOCKET_FLOOR = $(BUILD)/socket_floor
 FANOUT     = $(BUILD)/fanout
 
 .PHONY: all run test e2e-tls check-layers check-excerpts check-install install uninstall stress fuzz e2e asan tsan valgrind bench bench-quick bench-queue clean \
@@ -93,6 +94,9 @@ $(FANOUT): $(BUILD)/obj/bench/fanout.o
 	$(CC) $(ALL_LDFLAGS) $^ -o $@
 
 $(WAKEUP_FLOOR): $(BUILD)/obj/bench/wakeup_floor.o
+	$(CC) $(ALL_LDFLAGS) $^ -o $@
+
+$(SOCKET_FLOOR): $(BUILD)/obj/bench/socket_floor.o
 	$(CC) $(ALL_LDFLAGS) $^ -o $@
 
 # make install: the binary, the pages, the man page and an example systemd
@@ -237,14 +241,16 @@ valgrind: $(PUSHQ) $(TESTS)
 	CK_FORK=no CK_DEFAULT_TIMEOUT=120 PUSHQ_BIN=$(PUSHQ) PUSHQ_WWW=www \
 	  valgrind --error-exitcode=1 --leak-check=full $(TESTS)
 
-# The whole suite (~10 min) and a one-minute subset: pushq against nginx,
-# civetweb, the seed's Django app and Node's ws, in the same run; a table on
+# The whole suite (~15 min) and a two-minute subset: pushq against nginx,
+# civetweb, the seed's Django app, Node's ws, nchan (libnginx-mod-nchan) and
+# Pushpin (pushpin), in the same run (a peer not installed is skipped with a
+# note), and both floors of thread-per-connection; a table on
 # stdout, build/bench/report.md and build/bench/fanout.svg.
-bench: $(PUSHQ) $(FANOUT) $(QUEUE_BENCH) $(WAKEUP_FLOOR)
+bench: $(PUSHQ) $(FANOUT) $(QUEUE_BENCH) $(WAKEUP_FLOOR) $(SOCKET_FLOOR)
 	@test -f /usr/include/civetweb.h && $(MAKE) --no-print-directory $(CIVETWEB_PEER) || true
 	bench/run.sh full $(BUILD)
 
-bench-quick: $(PUSHQ) $(FANOUT) $(QUEUE_BENCH) $(WAKEUP_FLOOR)
+bench-quick: $(PUSHQ) $(FANOUT) $(QUEUE_BENCH) $(WAKEUP_FLOOR) $(SOCKET_FLOOR)
 	@test -f /usr/include/civetweb.h && $(MAKE) --no-print-directory $(CIVETWEB_PEER) || true
 	bench/run.sh quick $(BUILD)
 
@@ -254,4 +260,4 @@ bench-queue: $(QUEUE_BENCH)
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(BUILD)/installed/main.d $(BUILD)/obj/bench/queue_bench.d $(BUILD)/obj/bench/fanout.d
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(BUILD)/installed/main.d $(BUILD)/obj/bench/queue_bench.d $(BUILD)/obj/bench/fanout.d $(BUILD)/obj/bench/socket_floor.d $(BUILD)/obj/bench/wakeup_floor.d

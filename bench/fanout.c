@@ -21,6 +21,25 @@
  *               (and count) every frame for SECONDS: the audience while
  *               wrk measures POST /send_msg; prints "ready" once all are in
  *
+ * --api NAME before the mode speaks a peer's API instead of pushq's (one
+ * channel "room", no registration, no CHANNEL):
+ *   --api nchan   nginx + nchan (bench/peers/nchan/nginx.conf): subscribers
+ *                 on /lp/room, /sse/room, /ws/room; messages published by
+ *                 POST /pub/room with the JSON {"msg":"..."} as the body; a
+ *                 long poll sends the Last-Modified and Etag of its last
+ *                 answer back (If-Modified-Since, If-None-Match), as nchan's
+ *                 own client does
+ *   --api grip    Pushpin in front of bench/peers/pushpin/origin.py:
+ *                 /get_msg?since=ID (ID: the last id this client had),
+ *                 /events, /ws; messages by POST /send_msg
+ * With a peer, WebSocket messages are published by POST too (pushq's are
+ * text frames from client 0).
+ *
+ * PID may be a list, PID,PID,... (a server of several processes: nginx's
+ * master and workers, Pushpin's runner, its services and the origin): CPU
+ * and threads are summed, and memory is the sum of their Pss (shared pages
+ * divided among the processes that share them) instead of one VmRSS.
+ *
  * lp, ws and sse take a last argument CHANNEL (after RATE and PID): every
  * client joins with channels=CHANNEL on its URLs, each message goes to that
  * channel (POST channel=CHANNEL; a WebSocket text frame goes to the sender's
@@ -67,9 +86,14 @@
 typedef struct {
 	int fd;
 	bool head_seen;             /* sse: the response head is read */
+	long since;                 /* --api grip: the id of the last message had */
+	char validators[192];       /* --api nchan: If-Modified-Since/If-None-Match lines */
 	char buf[BUF_SIZE];
 	size_t len;
 } client;
+
+typedef enum { API_PUSHQ, API_NCHAN, API_GRIP } server_api;
+static server_api api = API_PUSHQ;
 
 static int port;                /* the sender's node (the first PORT) */
 static int ports[2];            /* PORT or PORT_A,PORT_B: client i uses ports[i % n_ports] */
@@ -219,13 +243,56 @@ record(const char *json, size_t len)
 static void
 send_get_msg(client *c, long i)
 {
-	char req[256];
-	int n = snprintf(req, sizeof(req), "GET /get_msg/?name=fan%ld&timeout=30%s%s HTTP/1.1\r\nHost: b\r\n\r\n",
-	                 i, channel ? "&channels=" : "", channel ? channel : "");
+	char req[512];
+	int n;
+	if (api == API_NCHAN)
+		n = snprintf(req, sizeof(req), "GET /lp/room HTTP/1.1\r\nHost: b\r\n%s\r\n", c->validators);
+	else if (api == API_GRIP)
+		n = snprintf(req, sizeof(req), "GET /get_msg?since=%ld HTTP/1.1\r\nHost: b\r\n\r\n", c->since);
+	else
+		n = snprintf(req, sizeof(req), "GET /get_msg/?name=fan%ld&timeout=30%s%s HTTP/1.1\r\nHost: b\r\n\r\n",
+		             i, channel ? "&channels=" : "", channel ? channel : "");
 	/* A server that closed this connection makes the send fail: the
 	 * reader sees the close and reconnects. */
 	if (send(c->fd, req, (size_t)n, MSG_NOSIGNAL) != n && errno != EPIPE && errno != ECONNRESET)
 		fail("send");
+}
+
+/* The value of header NAME in HEAD (HEAD_LEN bytes) into OUT, or "". */
+static void
+header_value(const char *head, size_t head_len, const char *name, char *out, size_t cap)
+{
+	out[0] = '\0';
+	const char *h = memmem(head, head_len, name, strlen(name));
+	if (h == NULL)
+		return;
+	h += strlen(name);
+	while (*h == ' ')
+		h++;
+	size_t len = strcspn(h, "\r\n");
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(out, h, len);
+	out[len] = '\0';
+}
+
+/* A peer's long poll asks for the message after the last one it had: nchan
+ * by its answer's Last-Modified and Etag, the GRIP origin by the id. */
+static void
+remember_position(client *c, size_t head_len, size_t body_len)
+{
+	if (api == API_NCHAN) {
+		char modified[64], etag[64];
+		header_value(c->buf, head_len, "\r\nLast-Modified:", modified, sizeof(modified));
+		header_value(c->buf, head_len, "\r\nEtag:", etag, sizeof(etag));
+		if (modified[0] != '\0')
+			snprintf(c->validators, sizeof(c->validators), "If-Modified-Since: %s\r\nIf-None-Match: %s\r\n",
+			         modified, etag);
+	} else if (api == API_GRIP) {
+		const char *id = memmem(c->buf + head_len, body_len, "\"id\":", 5);
+		if (id != NULL)
+			c->since = strtol(id + 5, NULL, 10);
+	}
 }
 
 /* Takes whole HTTP responses off c->buf; returns how many. */
@@ -247,6 +314,7 @@ lp_drain(client *c, long i)
 		if (c->len < head_len + body_len)
 			break;
 		record(c->buf + head_len, body_len);
+		remember_position(c, head_len, body_len);
 		memmove(c->buf, c->buf + head_len + body_len, c->len - head_len - body_len);
 		c->len -= head_len + body_len;
 		send_get_msg(c, i);      /* always one request outstanding */
@@ -259,7 +327,11 @@ static void
 lp_open_all(void)
 {
 	int reg[2] = { -1, -1 };           /* one registering connection per node */
-	for (long i = 0; i < n_clients; i++) {
+	for (long i = 0; i < n_clients && api != API_PUSHQ; i++) {
+		clients[i].fd = connect_client(i);   /* a peer has no registration */
+		send_get_msg(&clients[i], i);
+	}
+	for (long i = 0; i < n_clients && api == API_PUSHQ; i++) {
 		/* Register on the client's node (on a connection reused while the
 		 * server keeps it)... */
 		int *r = &reg[i % n_ports];
@@ -312,8 +384,10 @@ static void
 post_send(const char *body, long index, long expect)
 {
 	char req[512];
-	int n = snprintf(req, sizeof(req), "POST /send_msg/ HTTP/1.1\r\nHost: b\r\n"
-	                 "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
+	int n = snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\nHost: b\r\n"
+	                 "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n%s",
+	                 api == API_NCHAN ? "/pub/room" : "/send_msg/",
+	                 api == API_NCHAN ? "application/json" : "application/x-www-form-urlencoded",
 	                 strlen(body), body);
 	if (sender_fd < 0)
 		sender_fd = connect_local();
@@ -321,7 +395,8 @@ post_send(const char *body, long index, long expect)
 		sent_at[index] = now();
 	send_all(sender_fd, req, (size_t)n);
 	char answer[256];
-	if (read_response(sender_fd, answer, sizeof(answer)) != 200)
+	int status = read_response(sender_fd, answer, sizeof(answer));
+	if (status < 200 || status > 299)   /* nchan: 201 Created, 202 Accepted */
 		fail("POST /send_msg");
 	const char *k = strstr(answer, "\"receivers\":");
 	if (channel != NULL && k != NULL && strtol(k + 12, NULL, 10) != expect) {
@@ -334,12 +409,49 @@ post_send(const char *body, long index, long expect)
 	}
 }
 
+/* --api grip, long poll: waits until the origin told every client's
+ * re-poll to hold since the last message (bench/peers/pushpin/origin.py,
+ * "the re-poll race"), then a little for Pushpin to hold the last of them. */
+static long holding_errors;
+
+static void
+grip_wait_for_holds(void)
+{
+	char answer[128];
+	static const char req[] = "GET /holding HTTP/1.1\r\nHost: b\r\n\r\n";
+	size_t n = sizeof(req) - 1;
+	for (double deadline = now() + MESSAGE_DEADLINE; now() < deadline;) {
+		if (sender_fd < 0)
+			sender_fd = connect_local();
+		send_all(sender_fd, req, n);
+		int status = read_response(sender_fd, answer, sizeof(answer));
+		if (last_response_closes) {
+			close(sender_fd);
+			sender_fd = -1;
+		}
+		const char *held = strstr(answer, "\"held\":");
+		if (status == 200 && held != NULL && strtol(held + 7, NULL, 10) >= n_clients)
+			break;
+		if (status != 200 && holding_errors++ == 0)   /* asked again; said once */
+			fprintf(stderr, "fanout: GET /holding answered %d: %s\n", status, answer);
+		struct timespec pause = { 0, 20 * 1000 * 1000 };   /* a few requests a message */
+		nanosleep(&pause, NULL);
+	}
+	struct timespec grace = { 0, 50 * 1000 * 1000 };
+	nanosleep(&grace, NULL);
+}
+
 static void
 lp_send(long index)
 {
 	char body[192];
-	snprintf(body, sizeof(body), "content=%ld+%.9f&name=fanout%s%s", index, now(),
-	         channel ? "&channel=" : "", channel ? channel : "");
+	if (api == API_GRIP && !websocket && !sse)
+		grip_wait_for_holds();
+	if (api == API_NCHAN)   /* nchan delivers the body as it is */
+		snprintf(body, sizeof(body), "{\"msg\":\"%ld %.9f\"}", index, now());
+	else
+		snprintf(body, sizeof(body), "content=%ld+%.9f&name=fanout%s%s", index, now(),
+		         channel ? "&channel=" : "", channel ? channel : "");
 	post_send(body, index, n_clients);
 }
 
@@ -437,6 +549,8 @@ ws_open_all(void)
 		char target[160];
 		snprintf(target, sizeof(target), "/ws?name=fan%ld%s%s", i, channel ? "&channels=" : "",
 		         channel ? channel : "");
+		if (api != API_PUSHQ)
+			snprintf(target, sizeof(target), "%s", api == API_NCHAN ? "/ws/room" : "/ws");
 		clients[i].fd = connect_client(i);
 		ws_handshake(clients[i].fd, target);
 	}
@@ -453,6 +567,27 @@ ws_send(long index)
 
 /* ------------------------------------------------------------ SSE side */
 
+/* Reads a stream's response head (byte by byte: no event is eaten). */
+static void
+sse_read_head(client *c)
+{
+	char head[1024];
+	size_t got = 0;
+	while (got < sizeof(head) - 1) {
+		if (recv(c->fd, head + got, 1, 0) != 1)
+			fail("an /events head");
+		got++;
+		if (got >= 4 && memcmp(head + got - 4, "\r\n\r\n", 4) == 0)
+			break;
+	}
+	head[got] = '\0';
+	if (strncmp(head, "HTTP/1.1 200", 12) != 0) {
+		fprintf(stderr, "fanout: an /events stream was refused: %.*s\n", (int)strcspn(head, "\r\n"), head);
+		exit(1);
+	}
+	c->head_seen = true;
+}
+
 static void
 sse_open_all(void)
 {
@@ -461,8 +596,16 @@ sse_open_all(void)
 		int n = snprintf(req, sizeof(req), "GET /events?name=fan%ld%s%s HTTP/1.1\r\nHost: b\r\n"
 		                 "Accept: text/event-stream\r\n\r\n", i, channel ? "&channels=" : "",
 		                 channel ? channel : "");
+		if (api != API_PUSHQ)
+			n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: b\r\nAccept: text/event-stream\r\n\r\n",
+			             api == API_NCHAN ? "/sse/room" : "/events");
 		clients[i].fd = connect_client(i);
 		send_all(clients[i].fd, req, (size_t)n);
+		/* Pushpin answers 502 (its HTTP client "unavailable") to a burst of
+		 * a thousand streams opening at once through it to the origin: one
+		 * stream at a time, each open once its head is in. */
+		if (api == API_GRIP)
+			sse_read_head(&clients[i]);
 	}
 }
 
@@ -476,8 +619,11 @@ sse_drain(client *c)
 		char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
 		if (end == NULL)
 			return;
-		if (strncmp(c->buf, "HTTP/1.1 200", 12) != 0)
-			fail("an /events stream was refused");
+		if (strncmp(c->buf, "HTTP/1.1 200", 12) != 0) {
+			fprintf(stderr, "fanout: an /events stream was refused: %.*s\n",
+			        (int)strcspn(c->buf, "\r\n"), c->buf);
+			exit(1);
+		}
 		c->head_seen = true;
 		off = (size_t)(end + 4 - c->buf);
 	}
@@ -501,12 +647,30 @@ sse_drain(client *c)
 
 typedef struct { long rss_kib, threads; double cpu_s; } proc_usage;
 
+#define MAX_PIDS 16
+static long pids[MAX_PIDS];     /* the server's processes (PID or PID,PID,...) */
+static int n_pids;
+
+/* One process's Pss (KiB) from /proc/PID/smaps_rollup, or -1. */
+static long
+pss_of(long pid)
+{
+	char path[64], line[256];
+	long pss = -1;
+	snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", pid);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pss: %ld", &pss) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return pss;
+}
+
 static proc_usage
-usage_of(long pid)
+usage_of_one(long pid)
 {
 	proc_usage u = { 0, 0, 0 };
-	if (pid <= 0)
-		return u;
 	char path[64], line[256];
 	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
 	FILE *f = fopen(path, "r");
@@ -529,6 +693,36 @@ usage_of(long pid)
 	if (f)
 		fclose(f);
 	return u;
+}
+
+/* The server's usage: one process as it is; several summed, with Pss for
+ * memory (their shared pages, nchan's shared memory say, counted once). */
+static proc_usage
+usage_of_server(void)
+{
+	proc_usage sum = { 0, 0, 0 };
+	for (int k = 0; k < n_pids; k++) {
+		proc_usage u = usage_of_one(pids[k]);
+		long pss = n_pids > 1 ? pss_of(pids[k]) : -1;
+		sum.rss_kib += pss >= 0 ? pss : u.rss_kib;
+		sum.threads += u.threads;
+		sum.cpu_s += u.cpu_s;
+	}
+	return sum;
+}
+
+/* PID or PID,PID,...: the processes whose usage is measured. */
+static void
+parse_pids(const char *list)
+{
+	for (const char *p = list; p != NULL && *p != '\0' && n_pids < MAX_PIDS;) {
+		long pid = strtol(p, NULL, 10);
+		if (pid > 0)
+			pids[n_pids++] = pid;
+		p = strchr(p, ',');
+		if (p != NULL)
+			p++;
+	}
 }
 
 /* ------------------------------------------------------------- the run */
@@ -609,7 +803,7 @@ pump(int ep, double timeout_s)
 }
 
 static int
-run_fanout(double rate, long pid)
+run_fanout(double rate)
 {
 	raise_fd_limit(n_clients + 64);
 	clients = calloc((size_t)n_clients, sizeof(*clients));
@@ -631,7 +825,7 @@ run_fanout(double rate, long pid)
 			fail("registering the noise client");
 		close(fd);
 	}
-	proc_usage before_connect = usage_of(pid);
+	proc_usage before_connect = usage_of_server();
 	if (websocket)
 		ws_open_all();
 	else if (sse)
@@ -641,10 +835,13 @@ run_fanout(double rate, long pid)
 	int ep = epoll_all_clients();
 	/* Let every request reach its waiting thread before the first message. */
 	double settle = 0.5 + (double)n_clients / 10000.0;
+	if (api == API_GRIP && (websocket || sse))   /* every open passes the proxy and the origin */
+		settle = 1.0 + (double)n_clients / 2000.0;
 	for (double until = now() + settle; now() < until;)
 		if (!pump(ep, until - now()))
 			return 1;
-	proc_usage idle = usage_of(pid);
+	proc_usage idle = usage_of_server();
+	proc_usage last_idle = n_pids > 1 ? usage_of_one(pids[n_pids - 1]) : idle;
 
 	double start = now(), run_deadline = start + RUN_DEADLINE;
 	long sent = 0, done = 0;
@@ -654,10 +851,10 @@ run_fanout(double rate, long pid)
 		if (sent < n_messages && may_send) {
 			if (channel != NULL)
 				noise_send(sent);
-			if (websocket)
+			if (websocket && api == API_PUSHQ)
 				ws_send(sent);
 			else
-				lp_send(sent);
+				lp_send(sent);    /* a peer's WebSocket messages too */
 			sent++;
 		}
 		double wait = rate > 0 ? 0.001 : 0.05;
@@ -671,7 +868,8 @@ run_fanout(double rate, long pid)
 	for (double until = now() + 0.2; now() < until && !broken;)
 		broken = !pump(ep, 0.05);
 	double elapsed = now() - start;
-	proc_usage after = usage_of(pid);
+	proc_usage after = usage_of_server();
+	proc_usage last_after = n_pids > 1 ? usage_of_one(pids[n_pids - 1]) : after;
 
 	long expected = n_clients * n_messages, delivered = 0, missing = 0;
 	double *complete = malloc(sizeof(double) * (size_t)n_messages);
@@ -692,6 +890,8 @@ run_fanout(double rate, long pid)
 	double last_p50 = percentile(complete, complete_count, 0.50) * 1e3;
 	double last_p99 = percentile(complete, complete_count, 0.99) * 1e3;
 	double cpu_us = delivered > 0 ? (after.cpu_s - idle.cpu_s) * 1e6 / (double)delivered : 0;
+	/* Of it, the last process's (Pushpin's origin, say). */
+	double cpu_us_last = delivered > 0 ? (last_after.cpu_s - last_idle.cpu_s) * 1e6 / (double)delivered : 0;
 	double rss_per_client = n_clients > 0 ? (double)(idle.rss_kib - before_connect.rss_kib) / (double)n_clients : 0;
 
 	printf("%s fan-out N=%ld M=%ld rate=%s: received %ld/%ld (%ld missing, %ld duplicated) in %.2f s"
@@ -707,16 +907,18 @@ run_fanout(double rate, long pid)
 		       receivers_off);
 	if (reconnects > 0)
 		printf("  the server closed after answers: %ld reconnections\n", reconnects);
-	if (pid > 0)
-		printf("  server: RSS %ld KiB before clients, %ld KiB idle with them (%.1f KiB per client), "
+	if (n_pids > 0)
+		printf("  server (%d process%s): %s %ld KiB before clients, %ld KiB idle with them (%.1f KiB per client), "
 		       "%ld KiB after; threads %ld -> %ld -> %ld; CPU %.2f us per delivery\n",
-		       before_connect.rss_kib, idle.rss_kib, rss_per_client, after.rss_kib,
+		       n_pids, n_pids > 1 ? "es" : "", n_pids > 1 ? "Pss" : "RSS", before_connect.rss_kib, idle.rss_kib, rss_per_client, after.rss_kib,
 		       before_connect.threads, idle.threads, after.threads, cpu_us);
+	if (n_pids > 1)
+		printf("  of that CPU, the last process (%ld): %.2f us per delivery\n", pids[n_pids - 1], cpu_us_last);
 	printf("RESULT mode=%s n=%ld m=%ld delivered=%ld expected=%ld missing=%ld duplicated=%ld "
 	       "rate=%.0f p50=%.3f p90=%.3f p99=%.3f max=%.3f last_p99=%.3f cpu_us=%.3f "
-	       "rss_per_client_kib=%.1f wrong_channel=%ld receivers_off=%ld\n", websocket ? "ws" : sse ? "sse" : "lp",
+	       "rss_per_client_kib=%.1f wrong_channel=%ld receivers_off=%ld cpu_us_last_pid=%.3f\n", websocket ? "ws" : sse ? "sse" : "lp",
 	       n_clients, n_messages, delivered, expected, missing, duplicates_seen, (double)delivered / elapsed,
-	       p50, p90, p99, max, last_p99, cpu_us, rss_per_client, wrong_channel, receivers_off);
+	       p50, p90, p99, max, last_p99, cpu_us, rss_per_client, wrong_channel, receivers_off, cpu_us_last);
 	for (long i = 0; i < n_clients; i++)
 		close(clients[i].fd);
 	return (missing || duplicates_seen || broken || wrong_channel || receivers_off) ? 1 : 0;
@@ -889,6 +1091,18 @@ run_register(long n, const char *prefix, const char *channels)
 int
 main(int argc, char **argv)
 {
+	if (argc >= 3 && strcmp(argv[1], "--api") == 0) {
+		if (strcmp(argv[2], "nchan") == 0)
+			api = API_NCHAN;
+		else if (strcmp(argv[2], "grip") == 0)
+			api = API_GRIP;
+		else if (strcmp(argv[2], "pushq") != 0) {
+			fprintf(stderr, "fanout: --api pushq|nchan|grip\n");
+			return 2;
+		}
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc >= 5 && strcmp(argv[1], "register") == 0) {
 		port = atoi(argv[2]);
 		return run_register(atol(argv[3]), argv[4], argc >= 6 ? argv[5] : NULL);
@@ -915,7 +1129,11 @@ main(int argc, char **argv)
 		n_clients = atol(argv[3]);
 		n_messages = atol(argv[4]);
 		double rate = argc >= 6 ? atof(argv[5]) : 0;
-		long pid = argc >= 7 ? atol(argv[6]) : 0;
+		parse_pids(argc >= 7 ? argv[6] : NULL);
+		if (argc >= 8 && api != API_PUSHQ) {
+			fprintf(stderr, "fanout: a peer's API has one channel, no CHANNEL argument\n");
+			return 2;
+		}
 		if (argc >= 8) {
 			channel = argv[7];
 			size_t len = strlen(channel);
@@ -930,9 +1148,9 @@ main(int argc, char **argv)
 			fprintf(stderr, "fanout: N and M must be 1..100000\n");
 			return 2;
 		}
-		return run_fanout(rate, pid);
+		return run_fanout(rate);
 	}
-	fprintf(stderr, "usage: fanout lp|ws|sse PORT N M [RATE] [PID] [CHANNEL] | fanout echo PORT SECONDS"
+	fprintf(stderr, "usage: fanout [--api pushq|nchan|grip] lp|ws|sse PORT N M [RATE] [PID[,PID...]] [CHANNEL] | fanout echo PORT SECONDS"
 	                " | fanout register PORT N PREFIX [CHANNELS] | fanout listen PORT N SECONDS\n");
 	return 2;
 }

@@ -85,7 +85,8 @@ if fanout.exists():
             points.setdefault((mode, server), []).append((int(n), float(p99)))
 
 W, H, left, right, top, bottom = 760, 420, 70, 170, 30, 50
-colors = {"pushq": "#2454d6", "civetweb": "#b45309", "django": "#c0262d", "node": "#14804a"}
+colors = {"pushq": "#2454d6", "civetweb": "#b45309", "django": "#c0262d", "node": "#14804a",
+          "nchan": "#7c3aed", "pushpin": "#0e7490"}
 all_n = [n for series in points.values() for n, _ in series] or [100, 1000]
 all_p = [p for series in points.values() for _, p in series] or [1, 10]
 x_lo, x_hi = math.log10(min(all_n)), math.log10(max(all_n)) + 1e-9

@@ -4,7 +4,11 @@
 # otherwise pick, started and stopped here, in the same run, on 127.0.0.1.
 #
 #   peers: nginx (static), civetweb (bench/peers/civetweb), the seed's Django
-#   app (bench/peers/django_seed), Node's ws (bench/peers/node_ws).
+#   app (bench/peers/django_seed), Node's ws (bench/peers/node_ws), nchan
+#   (bench/peers/nchan: Debian's libnginx-mod-nchan in an nginx of its own)
+#   and Pushpin (bench/peers/pushpin: Debian's pushpin in front of a Python
+#   origin that holds with GRIP), each configured in a temp dir, started
+#   and stopped here by PID.
 #   A peer that is not installed is skipped with a note, never faked.
 #
 # Every figure goes to BUILD/bench/results.tsv with the command that made it;
@@ -30,11 +34,17 @@ if [ "$mode" = quick ]; then
 	duration=5s; conc_list="50"; lp_list="100 1000"; ws_list="1000"; sse_list="1000"; messages=20
 	django_lp_list="100"; ws_rate_n=1000; echo_s=2; listen_n=1000
 	chan_rounds=4; chan_s=2s; chan_modes="lp ws"
+	# the event-loop peers: nchan where pushq is measured, Pushpin's long
+	# poll (every poll passes its Python origin) at N=100 only
+	nchan_lp_list="100 1000"; pushpin_lp_list="100"; pushpin_lp_messages=10
+	rss_min_n=1000; floor_rounds=10; peers_at_rate=""
 else
 	duration=10s; conc_list="50 200"; lp_list="100 1000 10000"; ws_list="100 1000 10000"
 	sse_list="100 1000 10000"; messages=40
 	django_lp_list="100 1000"; ws_rate_n=1000; echo_s=5; listen_n=10000
 	chan_rounds=6; chan_s=3s; chan_modes="lp ws sse"
+	nchan_lp_list="100 1000 10000"; pushpin_lp_list="100 1000 10000"; pushpin_lp_messages=5
+	rss_min_n=10000; floor_rounds=20; peers_at_rate="nchan pushpin"
 fi
 
 note() { echo "  note: $*" >&2; echo -e "note\t-\t-\t-\t-\t$*" >>"$results"; }
@@ -114,6 +124,63 @@ CONF
 	wait_port "$port"
 }
 
+# nchan: nginx with Debian's module, master and workers (worker_processes
+# auto); $server_pid is the master, $server_pids all of them.
+nchan_module=/usr/lib/nginx/modules/ngx_nchan_module.so
+start_nchan() {
+	port=$(free_port)
+	local dir="$tmp/nchan-$port" nofile
+	mkdir -p "$dir"
+	nofile=$(ulimit -n)
+	sed -e "s|@MODULE@|$nchan_module|; s|@DIR@|$dir|g; s|@PORT@|$port|" \
+		-e "s|@NOFILE@|$nofile|; s|@CONNECTIONS@|$((nofile - 100))|" \
+		bench/peers/nchan/nginx.conf >"$dir/nginx.conf"
+	nginx -c "$dir/nginx.conf" -e "$dir/error.log" 2>/dev/null &
+	server_pid=$!
+	pids+=("$server_pid")
+	wait_port "$port"
+	server_pids="$server_pid,$(children_of "$server_pid")"
+}
+
+# Pushpin: its runner and the services it starts (condure, zurl,
+# pushpin-proxy, pushpin-handler), then the origin (last: fanout prints the
+# origin's share of the CPU).  $server_pid is the runner, $origin_pid the
+# origin, $server_pids all of them; $port is Pushpin's HTTP port.
+start_pushpin() {
+	port=$(free_port)
+	local dir="$tmp/pushpin-$port" publish_port origin_port
+	publish_port=$(free_port)
+	origin_port=$(free_port)
+	mkdir -p "$dir/run" "$dir/log"
+	sed -e "s|@DIR@|$dir|g; s|@PORT@|$port|; s|@PUBLISH_PORT@|$publish_port|" \
+		bench/peers/pushpin/pushpin.conf >"$dir/pushpin.conf"
+	echo "* 127.0.0.1:$origin_port,over_http" >"$dir/routes"
+	python3 bench/peers/pushpin/origin.py "$origin_port" "http://127.0.0.1:$publish_port/publish/" \
+		>"$dir/origin.out" 2>&1 &
+	origin_pid=$!
+	pids+=("$origin_pid")
+	pushpin --config="$dir/pushpin.conf" >"$dir/pushpin.out" 2>&1 &
+	server_pid=$!
+	pids+=("$server_pid")
+	wait_port "$origin_port"
+	wait_port "$publish_port"
+	wait_port "$port"
+	# the runner starts its four services one after another
+	for _ in $(seq 100); do
+		[ "$(ps -o pid= --ppid "$server_pid" | wc -l)" -ge 4 ] && break
+		sleep 0.05
+	done
+	server_pids="$server_pid,$(children_of "$server_pid"),$origin_pid"
+}
+
+stop_pushpin() { stop_pid "$server_pid"; stop_pid "$origin_pid"; }
+
+# children_of PID: its child processes, comma-separated
+children_of() { ps -o pid= --ppid "$1" | tr -d ' ' | paste -sd, -; }
+
+have_nchan() { have nginx && [ -f "$nchan_module" ]; }
+have_pushpin() { have pushpin && have condure && have zurl; }
+
 have_civetweb() { [ -x "$civetweb" ]; }
 have_django() { /usr/bin/python3 -c 'import django' 2>/dev/null; }
 have_node_ws() { have node && [ -f /usr/share/nodejs/ws/index.js ]; }
@@ -135,10 +202,11 @@ wrk_rps() {
 }
 
 # fanout_run SCENARIO SERVER ARGS... : runs build/fanout, records its RESULT
+# (with $fanout_api set: fanout --api $fanout_api, a peer's API)
 fanout_run() {
 	local scenario=$1 server=$2
 	shift 2
-	local cmd="$fanout $*"
+	local cmd="$fanout ${fanout_api:+--api $fanout_api }$*"
 	local output status=0
 	output=$(timeout 300 $cmd 2>&1) || status=$?
 	echo "$output" | grep -v '^RESULT' | sed 's/^/    /'
@@ -169,7 +237,9 @@ fanout_run() {
 		[ "${5:-0}" = 0 ] && [ -z "${7:-}" ] && echo -e "fanout\t$server\t$r_mode\t$r_n\t$r_p99\t$r_missing" >>"$out/fanout.tsv"
 		;;
 	esac
-	[ -n "${r_rss_per_client_kib:-}" ] && [ "${r_n:-0}" -ge 10000 ] &&
+	# Memory per idle client: the whole room, one message at a time, measured.
+	[ -n "${r_rss_per_client_kib:-}" ] && [ "${r_n:-0}" -ge "$rss_min_n" ] &&
+		[ "${5:-0}" = 0 ] && [ -z "${7:-}" ] && [ -n "${6:-}" ] &&
 		record "RSS per idle $r_mode client, N=$r_n" "$server" "$r_rss_per_client_kib" "KiB" lower "$cmd"
 	unset r_mode r_n r_rss_per_client_kib r_wrong_channel r_receivers_off
 }
@@ -213,6 +283,30 @@ for idle in 0 1000; do
 	else note "python3-django not installed: Django skipped"; fi
 done
 
+# 2b. the publish path alone: POST a message into a room nobody listens to,
+# as fast as wrk can (pushq /send_msg; nchan's publisher location; Pushpin's
+# origin /send_msg through Pushpin, which posts it to Pushpin's publish
+# endpoint, batched).
+echo "2b. publish rate, no subscribers"
+cat >"$tmp/nchan_pub.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"msg":"hello from wrk"}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+start_pushq_server
+wrk_rps "publish, no subscribers, -c50" pushq 50 "http://127.0.0.1:$port/send_msg/" -s "$tmp/post.lua"
+stop_pid "$server_pid"
+if have_nchan; then
+	start_nchan
+	wrk_rps "publish, no subscribers, -c50" nchan 50 "http://127.0.0.1:$port/pub/room" -s "$tmp/nchan_pub.lua"
+	stop_pid "$server_pid"
+fi
+if have_pushpin; then
+	start_pushpin
+	wrk_rps "publish, no subscribers, -c50" pushpin 50 "http://127.0.0.1:$port/send_msg" -s "$tmp/post.lua"
+	stop_pushpin
+fi
+
 # 3. short polling cost
 if [ "$mode" = full ]; then
 	echo "3. GET /get_msg?timeout=0 (short polling)"
@@ -234,6 +328,20 @@ for n in $lp_list; do
 		stop_pid "$server_pid"
 	fi
 done
+if have_nchan; then
+	for n in $nchan_lp_list; do
+		start_nchan
+		fanout_api=nchan fanout_run "long-poll fan-out N=$n" nchan lp "$port" "$n" "$messages" 0 "$server_pids"
+		stop_pid "$server_pid"
+	done
+else note "nchan not installed (apt-get install nginx libnginx-mod-nchan): skipped"; fi
+if have_pushpin; then
+	for n in $pushpin_lp_list; do
+		start_pushpin
+		fanout_api=grip fanout_run "long-poll fan-out N=$n" pushpin lp "$port" "$n" "$pushpin_lp_messages" 0 "$server_pids"
+		stop_pushpin
+	done
+else note "pushpin not installed (apt-get install pushpin): skipped"; fi
 if have_django; then
 	for n in $django_lp_list; do
 		start_django
@@ -247,33 +355,51 @@ echo "5. WebSocket broadcast"
 ws_peers="pushq"
 have_civetweb && ws_peers="$ws_peers civetweb"
 have_node_ws && ws_peers="$ws_peers node" || note "node-ws not installed (apt-get install node-ws): skipped"
+have_nchan && ws_peers="$ws_peers nchan"
+have_pushpin && ws_peers="$ws_peers pushpin"
+# start_ws_peer SERVER N: starts it; sets $port, $server_pid, $measured (the
+# PID list fanout measures) and $fanout_api
+start_ws_peer() {
+	fanout_api=""
+	case $1 in
+	pushq) start_pushq_server ;;
+	civetweb) start_civetweb $(($2 + 200)) ;;   # a worker thread per socket
+	node) start_node ;;
+	nchan) start_nchan; fanout_api=nchan ;;
+	pushpin) start_pushpin; fanout_api=grip ;;
+	esac
+	case $1 in
+	nchan | pushpin) measured=$server_pids ;;
+	*) measured=$server_pid ;;
+	esac
+}
+stop_ws_peer() { if [ "$1" = pushpin ]; then stop_pushpin; else stop_pid "$server_pid"; fi; fanout_api=""; }
 for n in $ws_list; do
 	for server in $ws_peers; do
-		case $server in
-		pushq) start_pushq_server ;;
-		civetweb) start_civetweb $((n + 200)) ;;   # a worker thread per socket
-		node) start_node ;;
-		esac
-		fanout_run "WebSocket broadcast N=$n" "$server" ws "$port" "$n" "$messages" 0 "$server_pid"
-		if [ "$n" = "$ws_rate_n" ]; then
-			stop_pid "$server_pid"
-			case $server in
-			pushq) start_pushq_server ;;
-			civetweb) start_civetweb $((n + 200)) ;;
-			node) start_node ;;
-			esac
-			fanout_run "WebSocket broadcast N=$n at 50 msg/s" "$server" ws "$port" "$n" 250 50 "$server_pid"
+		start_ws_peer "$server" "$n"
+		fanout_run "WebSocket broadcast N=$n" "$server" ws "$port" "$n" "$messages" 0 "$measured"
+		at_rate=yes
+		case $server in nchan | pushpin) [[ " $peers_at_rate " == *" $server "* ]] || at_rate=no ;; esac
+		if [ "$n" = "$ws_rate_n" ] && [ $at_rate = yes ]; then
+			stop_ws_peer "$server"
+			start_ws_peer "$server" "$n"
+			fanout_run "WebSocket broadcast N=$n at 50 msg/s" "$server" ws "$port" "$n" 250 50 "$measured"
 		fi
-		stop_pid "$server_pid"
+		stop_ws_peer "$server"
 	done
 done
 
 # 5a. Server-Sent Events: the same fan-out as a stream (messages by POST)
 echo "5a. Server-Sent Events fan-out, one message at a time"
+sse_peers="pushq"
+have_nchan && sse_peers="$sse_peers nchan"
+have_pushpin && sse_peers="$sse_peers pushpin"
 for n in $sse_list; do
-	start_pushq_server
-	fanout_run "SSE fan-out N=$n" pushq sse "$port" "$n" "$messages" 0 "$server_pid"
-	stop_pid "$server_pid"
+	for server in $sse_peers; do
+		start_ws_peer "$server" "$n"
+		fanout_run "SSE fan-out N=$n" "$server" sse "$port" "$n" "$messages" 0 "$measured"
+		stop_ws_peer "$server"
+	done
 done
 
 # 5b. what a sender waits for when its message goes to many WebSocket clients:
@@ -494,21 +620,35 @@ else
 	note "redis-server not installed (apt-get install redis-server): the two-node rows are skipped"
 fi
 
-# 8. the floor of the design: N threads on their own condition variable,
-# woken by one (bench/wakeup_floor.c).  Recorded beside the long-poll rows
-# as the "peer" floor: its ratio is how close pushq comes to it (< 1).
-echo "8. wake-up floor of thread-per-connection"
+# 8. the floors of the design.  A long-poll delivery costs its thread two
+# sleeps: in the client's queue (bench/wakeup_floor.c: N threads on their own
+# condition variable, woken by one) and in recv for the client's next request
+# (bench/socket_floor.c: N threads each in recv on its own loopback socket,
+# woken by one byte and answering).  Each is recorded beside the long-poll
+# rows as a "peer", and so is their sum ("both floors": p99s and CPU added,
+# as both sleeps of a round share the same cores): its ratio is how close
+# pushq comes to the floor of its own model (< 1: above it).
+echo "8. the floors of thread-per-connection (condvar wake-up, socket wake-up)"
 for n in $lp_list; do
-	cmd="$build/wakeup_floor $n 20"
+	cmd="$build/wakeup_floor $n $floor_rounds"
 	result=$($cmd | tee /dev/stderr | grep '^RESULT') || continue
 	eval "$(echo "$result" | sed 's/^RESULT //' | tr ' ' '\n' | sed 's/^/f_/')"
-	record "long-poll fan-out N=$n p99" floor "$f_p99" ms lower "$cmd (thread wake-up, no sockets)"
-	record "long-poll fan-out N=$n CPU per delivery" floor "$f_cpu_us" us lower "$cmd (CPU per wake-up)"
+	record "long-poll fan-out N=$n p99" "condvar floor" "$f_p99" ms lower "$cmd (thread wake-up, no sockets)"
+	record "long-poll fan-out N=$n CPU per delivery" "condvar floor" "$f_cpu_us" us lower "$cmd (CPU per wake-up)"
+	scmd="$build/socket_floor $n $floor_rounds"
+	result=$($scmd | tee /dev/stderr | grep '^RESULT') || continue
+	eval "$(echo "$result" | sed 's/^RESULT //' | tr ' ' '\n' | sed 's/^/s_/')"
+	record "long-poll fan-out N=$n p99" "socket floor" "$s_p99" ms lower "$scmd (recv wake-up and a one-byte answer, no HTTP)"
+	record "long-poll fan-out N=$n CPU per delivery" "socket floor" "$s_cpu_us" us lower "$scmd (server threads' CPU per wake-up)"
+	both_p99=$(awk -v a="$f_p99" -v b="$s_p99" 'BEGIN { printf "%.3f", a + b }')
+	both_cpu=$(awk -v a="$f_cpu_us" -v b="$s_cpu_us" 'BEGIN { printf "%.2f", a + b }')
+	record "long-poll fan-out N=$n p99" "both floors" "$both_p99" ms lower "$cmd + $scmd (p99s added)"
+	record "long-poll fan-out N=$n CPU per delivery" "both floors" "$both_cpu" us lower "$cmd + $scmd (CPU added)"
 	lp_p99=$(awk -F'\t' -v s="long-poll fan-out N=$n p99" '$1 == s && $2 == "pushq" {print $3}' "$results")
 	lp_cpu=$(awk -F'\t' -v s="long-poll fan-out N=$n CPU per delivery" '$1 == s && $2 == "pushq" {print $3}' "$results")
 	[ -n "$lp_p99" ] && [ -n "$lp_cpu" ] &&
-		awk -v n="$n" -v a="$lp_p99" -v b="$f_p99" -v c="$lp_cpu" -v d="$f_cpu_us" 'BEGIN {
-			printf "  N=%s: pushq long-poll p99 %.1f ms = %.2fx the floor (%.1f ms); CPU %.1f us = %.2fx the floor (%.1f us)\n", n, a, a / b, b, c, c / d, d }'
+		awk -v n="$n" -v a="$lp_p99" -v b="$both_p99" -v c="$lp_cpu" -v d="$both_cpu" 'BEGIN {
+			printf "  N=%s: pushq long-poll p99 %.1f ms = %.2fx both floors (%.1f ms); CPU %.1f us = %.2fx both floors (%.1f us)\n", n, a, a / b, b, c, c / d, d }'
 done
 
 python3 bench/report.py "$out"
