@@ -93,11 +93,12 @@ until_heartbeat(const srv *s, outbox *out)
 	return last_write + s->cfg.sse_heartbeat - srv_monotonic();
 }
 
-/* Seconds until the token ends (expires: seconds since 1970, 0: never). */
+/* Seconds until the token ends (expires: seconds since 1970; 0: never,
+ * which is asked again in an hour); <= 0: it has ended. */
 static double
 until_expiry(double expires)
 {
-	return expires == 0 ? -1 : expires - srv_auth_now();
+	return expires == 0 ? 3600 : expires - srv_auth_now();
 }
 
 /* Reads and drops what the client sends (nothing, usually).  False when
@@ -117,17 +118,18 @@ watch_stream(srv_conn *c, outbox *out, double expires)
 {
 	srv *s = c->s;
 	for (;;) {
-		double wait = until_heartbeat(s, out), to_expiry = until_expiry(expires);
-		if (expires != 0 && to_expiry <= 0) {   /* the browser reconnects with a new token */
+		double to_expiry = until_expiry(expires);
+		if (to_expiry <= 0) {          /* the browser reconnects with a new token */
 			send_comment(out, "token expired");
 			return;
 		}
+		double wait = until_heartbeat(s, out);
 		if (wait <= 0) {
 			if (!send_comment(out, "keep-alive"))
 				return;
 			continue;
 		}
-		if (expires != 0 && to_expiry < wait)
+		if (to_expiry < wait)
 			wait = to_expiry;
 		if (wait > 3600)
 			wait = 3600;                   /* poll() counts in an int of ms */
@@ -138,7 +140,9 @@ watch_stream(srv_conn *c, outbox *out, double expires)
 			return;
 		if (ready > 0 && p[1].revents)
 			return;                        /* the server stops */
-		if (ready > 0 && p[0].revents && !peer_still_there(c->fd))
+		if (ready > 0 && (p[0].revents & (POLLHUP | POLLERR)))
+			return;                        /* reset, or shut down after a failed write */
+		if (ready > 0 && (p[0].revents & POLLIN) && !peer_still_there(c->fd))
 			return;
 	}
 }
