@@ -9,6 +9,8 @@
 #include "testutil.h"
 #include "wsframe.h"
 
+#include <dirent.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +197,11 @@ START_TEST(sse_heartbeat_on_a_quiet_stream)
 	ck_assert_double_lt(tu_now() - t0, tu_slack(2));
 	send_msg("after");
 	ck_assert_int_eq(stream_event_id(s, NULL, 0), 1);
+	/* Quiet again after an event: the next heartbeat comes as before. */
+	t0 = tu_now();
+	stream_block(s, block, sizeof(block), tu_slack(3));
+	ck_assert_str_eq(block, ": keep-alive\n\n");
+	ck_assert_double_lt(tu_now() - t0, tu_slack(2));
 	stream_close(s);
 	stop();
 }
@@ -232,6 +239,354 @@ START_TEST(sse_resumes_from_last_event_id)
 	send_numbered(7, 7);
 	ck_assert_int_eq(stream_event_id(s, NULL, 0), 7);
 	stream_close(s);
+	stop();
+}
+END_TEST
+
+/* A resume that reaches past the history on /events: the opening comment
+ * and the first event say how many are gone, exactly as on /get_msg. */
+START_TEST(sse_resume_counts_missed_exactly)
+{
+	server = tu_server_start((const char *[]){ "--history", "3", "--queue-size", "2", NULL });
+	tu_response r = tu_request(server.port, "GET", "/ab_b1?name=m", NULL);
+	tu_response_free(&r);
+	send_numbered(1, 10);                /* queue 1 2 (8 dropped); history 8 9 10 */
+	stream *s = stream_open("/events?name=m&since=0", NULL,
+	                        "retry: 2000\n: pushq stream for m; 5 missed before it\n\n");
+	char json[4096];
+	ck_assert_int_eq(stream_event_id(s, json, sizeof(json)), 1);
+	ck_assert_ptr_nonnull(strstr(json, "\"missed\":5,\"dropped\":0}"));
+	const long rest[] = { 2, 8, 9, 10 };
+	for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++) {
+		ck_assert_int_eq(stream_event_id(s, json, sizeof(json)), rest[i]);
+		ck_assert_ptr_nonnull(strstr(json, "\"dropped\":0}"));
+		ck_assert_ptr_null(strstr(json, "missed"));
+	}
+	stream_close(s);
+	stop();
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Who writes the events (server/push/outbox.h)                        */
+/* ------------------------------------------------------------------ */
+
+/* The server's thread count. */
+static long
+server_threads(void)
+{
+	return tu_proc_status(server.pid, 0, "Threads");
+}
+
+/* The ids of the server's threads (/proc/PID/task) into ids; how many. */
+static size_t
+server_tasks(long *ids, size_t cap)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)server.pid);
+	DIR *d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && n < cap)
+			ids[n++] = strtol(e->d_name, NULL, 10);
+	closedir(d);
+	return n;
+}
+
+/* The threads in `after` that are not in `before`, into fresh; how many. */
+static size_t
+new_tasks(const long *before, size_t n_before, const long *after, size_t n_after, long *fresh)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < n_after; i++) {
+		bool old = false;
+		for (size_t k = 0; k < n_before; k++)
+			old = old || after[i] == before[k];
+		if (!old)
+			fresh[n++] = after[i];
+	}
+	return n;
+}
+
+/* How often server thread tid has gone to sleep (voluntary switches). */
+static long
+task_sleeps(long tid)
+{
+	return tu_proc_status(server.pid, tid, "voluntary_ctxt_switches");
+}
+
+/* One chat event: its id, its "dropped", and the tag its msg begins with
+ * ("TAG-i-..."). */
+typedef struct {
+	long id, dropped;
+	char tag[32];
+} chat_event;
+
+static chat_event
+read_chat_event(stream *s)
+{
+	char block[8192];
+	stream_block(s, block, sizeof(block), tu_slack(10));
+	chat_event e = { 0 };
+	ck_assert_msg(strncmp(block, "id: ", 4) == 0 && tu_chat_fields(block, &e.id, &e.dropped, e.tag),
+	              "not a chat event: %.200s", block);
+	return e;
+}
+
+static void *
+post_200(void *tag)
+{
+	tu_post_messages(server.port, tag, 200, 0);
+	return NULL;
+}
+
+/*
+ * Two senders at once, three streams: every stream gets all 400 messages,
+ * ids strictly increasing, written by the senders' threads -- no thread is
+ * added, and the streams' own threads sleep through them (no wake-up per
+ * event).
+ */
+START_TEST(sse_senders_write_the_events)
+{
+	enum { READERS = 3 };
+	server = tu_server_start(NULL);
+	long base = server_threads(), before[64], after[64], streams[8];
+	size_t n_before = server_tasks(before, 64);
+	stream *readers[READERS];
+	for (int i = 0; i < READERS; i++) {
+		char target[32];
+		snprintf(target, sizeof(target), "/events?name=reader%d", i);
+		readers[i] = stream_open(target, NULL, NULL);
+	}
+	tu_expect_threads(server.pid, base + READERS);
+	size_t n_after = server_tasks(after, 64);
+	ck_assert_uint_eq(new_tasks(before, n_before, after, n_after, streams), READERS);
+	long slept[READERS];
+	for (int i = 0; i < READERS; i++)
+		slept[i] = task_sleeps(streams[i]);
+
+	pthread_t senders[2];
+	pthread_create(&senders[0], NULL, post_200, "a");
+	pthread_create(&senders[1], NULL, post_200, "b");
+	for (int i = 0; i < READERS; i++) {
+		long last = 0, a = 0, b = 0;
+		for (int k = 0; k < 400; k++) {
+			chat_event e = read_chat_event(readers[i]);
+			ck_assert_int_gt(e.id, last);        /* in order, never twice */
+			ck_assert_int_eq(e.dropped, 0);
+			last = e.id;
+			a += strcmp(e.tag, "a") == 0;
+			b += strcmp(e.tag, "b") == 0;
+		}
+		ck_assert_int_eq(a, 200);
+		ck_assert_int_eq(b, 200);
+	}
+	pthread_join(senders[0], NULL);
+	pthread_join(senders[1], NULL);
+	tu_expect_threads(server.pid, base + READERS);       /* no writer thread was started */
+	/* A stream's thread woken per event would have slept 400 times more. */
+	for (int i = 0; i < READERS; i++)
+		ck_assert_int_lt(task_sleeps(streams[i]) - slept[i], 10);
+	for (int i = 0; i < READERS; i++)
+		stream_close(readers[i]);
+	stop();
+}
+END_TEST
+
+/* The slow client's reader, run beside the test: reads until "final". */
+typedef struct {
+	stream *s;
+	long events, dropped, last_id;
+	bool in_order;
+} slow_reader;
+
+static void *
+read_until_final(void *arg)
+{
+	slow_reader *sr = arg;
+	for (;;) {
+		chat_event e = read_chat_event(sr->s);
+		sr->in_order = sr->in_order && e.id > sr->last_id;
+		sr->last_id = e.id;
+		sr->events++;
+		sr->dropped += e.dropped;
+		if (strcmp(e.tag, "final") == 0)
+			return NULL;
+	}
+}
+
+static bool
+slow_queue_empty(void *arg)
+{
+	(void)arg;
+	return tu_client_stat(server.port, "slow", "queue") == 0;
+}
+
+/*
+ * A stream that stops reading while messages keep coming: the senders hand
+ * its socket to one writer thread and are answered at once, another stream
+ * gets every message, its queue stays bounded and counts drops.  When it
+ * reads again it gets the rest, in order, and events + drops = sent; then
+ * the senders write its events themselves again (the writer sleeps).
+ */
+START_TEST(sse_backpressure_hands_over_to_the_writer)
+{
+	enum { FLOOD = 2000, PAD = 4000, QUEUE = 20, AGAIN = 20 };
+	server = tu_server_start((const char *[]){ "--queue-size", "20", NULL });
+	long base = server_threads(), before[64], after[64], writer;
+	/* Not reading fills the kernel's buffers (a few MB on loopback) long
+	 * before 2,000 messages of 4 KB. */
+	stream *slow = stream_open("/events?name=slow", NULL, NULL);
+	stream *fast = stream_open("/events?name=fast", NULL, NULL);
+	tu_expect_threads(server.pid, base + 2);
+	size_t n_before = server_tasks(before, 64);
+
+	double t0 = tu_now();
+	int fd = tu_connect(server.port);
+	for (int i = 0; i < FLOOD; i++) {
+		tu_post_numbered(fd, "flood", i, PAD);
+		chat_event e = read_chat_event(fast);   /* the other stream keeps up */
+		ck_assert_int_eq(e.id, i + 1);
+		ck_assert_int_eq(e.dropped, 0);
+	}
+	close(fd);
+	/* 2,000 sends with one deaf client took no longer than without it. */
+	ck_assert_double_lt(tu_now() - t0, tu_slack(5.0));
+	tu_expect_threads(server.pid, base + 3);             /* two streams and one writer */
+	size_t n_after = server_tasks(after, 64);
+	ck_assert_uint_eq(new_tasks(before, n_before, after, n_after, &writer), 1);
+	ck_assert_int_le(tu_client_stat(server.port, "slow", "queue"), QUEUE);
+	long drops = tu_client_stat(server.port, "slow", "dropped");
+	ck_assert_int_gt(drops, 0);
+
+	/* It reads again: everything still held arrives, then "final". */
+	slow_reader sr = { .s = slow, .in_order = true };
+	pthread_t reader;
+	pthread_create(&reader, NULL, read_until_final, &sr);
+	ck_assert(tu_wait_until(slow_queue_empty, NULL, tu_slack(10)));
+	send_msg("final");
+	pthread_join(reader, NULL);
+	ck_assert(sr.in_order);
+	ck_assert_int_eq(sr.last_id, FLOOD + 1);
+	ck_assert_int_eq(sr.events + sr.dropped, FLOOD + 1);      /* nothing unaccounted */
+	ck_assert_int_eq(sr.dropped, tu_client_stat(server.port, "slow", "dropped"));
+	ck_assert_int_eq(read_chat_event(fast).id, FLOOD + 1);
+
+	/* Drained: the senders write again, the writer sleeps through it. */
+	long writer_slept = task_sleeps(writer);
+	fd = tu_connect(server.port);
+	for (int i = 0; i < AGAIN; i++) {
+		tu_post_numbered(fd, "again", i, 0);
+		chat_event e = read_chat_event(slow);
+		ck_assert_int_eq(e.id, FLOOD + 2 + i);
+		ck_assert_int_eq(e.dropped, 0);
+		ck_assert_int_eq(read_chat_event(fast).id, FLOOD + 2 + i);
+	}
+	close(fd);
+	ck_assert_int_le(task_sleeps(writer) - writer_slept, 2);
+	stream_close(slow);
+	stream_close(fast);
+	tu_expect_threads(server.pid, base);                 /* the writer ended with its stream */
+	stop();
+}
+END_TEST
+
+/* "open":1 in /stats: only the asking connection is left. */
+static bool
+only_one_open(void *arg)
+{
+	(void)arg;
+	json_t *stats = tu_get_json(server.port, "/stats");
+	bool one = stats != NULL && tu_json_int(stats, "connections.open") == 1;
+	json_decref(stats);
+	return one;
+}
+
+/* A reset stream (SO_LINGER 0: the next write fails). */
+static void
+reset(stream *s)
+{
+	struct linger rst = { 1, 0 };
+	setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+	stream_close(s);
+}
+
+/*
+ * A peer gone between events: what could not be written stays in the
+ * client's queue, and the same name gets every message by long poll.
+ */
+START_TEST(sse_failed_write_gives_the_message_back)
+{
+	server = tu_server_start(NULL);
+	stream *s = stream_open("/events?name=gone", NULL, NULL);
+	send_msg("first");
+	ck_assert_int_eq(stream_event_id(s, NULL, 0), 1);
+	reset(s);
+	tu_post_messages(server.port, "after", 20, 0);
+	for (long id = 2; id <= 21; id++) {
+		tu_response r = tu_request(server.port, "GET", "/get_msg?name=gone&timeout=5", NULL);
+		ck_assert_int_eq(r.status, 200);
+		char want[160];
+		snprintf(want, sizeof(want), "\"id\":%ld,\"from\":\"\",\"channel\":\"room\",\"dropped\":0}", id);
+		tu_strip_sent_at(r.body);
+		ck_assert_msg(strstr(r.body, want) != NULL, "%s lacks %s", r.body, want);
+		tu_response_free(&r);
+	}
+	ck_assert(tu_wait_until(only_one_open, NULL, tu_slack(5)));
+	stop();
+}
+END_TEST
+
+/*
+ * A peer gone in the middle of an event (its socket full, the writer
+ * holding the rest of one): the stream and its writer end cleanly (no
+ * leak under asan), the queue keeps what was not taken, in order, and
+ * the others are served throughout.
+ */
+START_TEST(sse_peer_gone_mid_event)
+{
+	enum { FLOOD = 2000, PAD = 4000 };
+	server = tu_server_start((const char *[]){ "--queue-size", "50", NULL });
+	long base = server_threads();
+	stream *gone = stream_open("/events?name=gone", NULL, NULL);
+	stream *fast = stream_open("/events?name=fast", NULL, NULL);
+	int fd = tu_connect(server.port);
+	for (int i = 0; i < FLOOD; i++) {
+		tu_post_numbered(fd, "flood", i, PAD);
+		ck_assert_int_eq(read_chat_event(fast).id, i + 1);
+	}
+	tu_expect_threads(server.pid, base + 4);             /* two streams, a writer, the sender */
+	reset(gone);
+	tu_expect_threads(server.pid, base + 2);             /* the stream and its writer ended */
+	/* What the queue held comes by long poll, in order (a bounded queue:
+	 * at most its size, and the one given back). */
+	long last = 0, held = 0;
+	for (;;) {
+		tu_response r = tu_request(server.port, "GET", "/get_msg?name=gone&timeout=0", NULL);
+		ck_assert_int_eq(r.status, 200);
+		char *id = strstr(r.body, "\"id\":");
+		long got = id != NULL ? strtol(id + 5, NULL, 10) : 0;
+		tu_response_free(&r);
+		if (got == 0)
+			break;
+		ck_assert_int_gt(got, last);
+		last = got;
+		held++;
+	}
+	ck_assert_int_ge(held, 1);
+	ck_assert_int_le(held, 51);
+	/* And everyone is still served: the next message reaches both. */
+	tu_post_numbered(fd, "after", 0, 0);
+	close(fd);
+	ck_assert_int_eq(read_chat_event(fast).id, FLOOD + 1);
+	tu_response r = tu_request(server.port, "GET", "/get_msg?name=gone&timeout=5", NULL);
+	char want[64];
+	snprintf(want, sizeof(want), "\"id\":%d,", FLOOD + 1);
+	ck_assert_msg(strstr(r.body, want) != NULL, "%s lacks %s", r.body, want);
+	tu_response_free(&r);
+	stream_close(fast);
 	stop();
 }
 END_TEST
@@ -384,6 +739,14 @@ sse_suite(void)
 	tcase_add_test(tc, drops_and_resume_add_up);
 	tcase_add_test(tc, ws_resumes_with_since);
 	tcase_add_test(tc, sse_python_client);
+	tcase_add_test(tc, sse_resume_counts_missed_exactly);
 	suite_add_tcase(s, tc);
+	TCase *push = tcase_create("push");
+	tcase_set_timeout(push, 60);
+	tcase_add_test(push, sse_senders_write_the_events);
+	tcase_add_test(push, sse_backpressure_hands_over_to_the_writer);
+	tcase_add_test(push, sse_failed_write_gives_the_message_back);
+	tcase_add_test(push, sse_peer_gone_mid_event);
+	suite_add_tcase(s, push);
 	return s;
 }

@@ -282,28 +282,18 @@ END_TEST
 /* How broadcasts reach WebSocket clients (ws_session.c's DESIGN)      */
 /* ------------------------------------------------------------------ */
 
-/* The server's thread count, from /proc (the test started it). */
+/* The server's thread count (the test started it). */
 static long
 server_threads(void)
 {
-	char path[64], line[256];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)server.pid);
-	FILE *f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	long threads = -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "Threads: %ld", &threads) == 1)
-			break;
-	fclose(f);
-	return threads;
+	return tu_proc_status(server.pid, 0, "Threads");
 }
 
-/* The server has *arg threads (connections just closed may take a moment
- * to end theirs). */
-static bool
-threads_are(void *arg)
+/* The server comes to have n threads. */
+static void
+expect_threads(long n)
 {
-	return server_threads() == *(long *)arg;
+	tu_expect_threads(server.pid, n);
 }
 
 /* A number in the /stats entry of client `name` (-1 if none). */
@@ -326,47 +316,15 @@ read_chat_frame(int fd)
 	size_t len;
 	ck_assert_int_eq(wsf_read(fd, &p, &len), 0x1);
 	chat_frame f = { 0 };
-	char *id = strstr((char *)p, "\"id\":"), *dropped = strstr((char *)p, "\"dropped\":");
-	char *msg = strstr((char *)p, "\"msg\":\"");
-	ck_assert_msg(id && dropped && msg, "not a chat frame: %s", p);
-	f.id = strtol(id + 5, NULL, 10);
-	f.dropped = strtol(dropped + 10, NULL, 10);
-	sscanf(msg + 7, "%31[^\"-]", f.msg);
+	ck_assert_msg(tu_chat_fields((char *)p, &f.id, &f.dropped, f.msg), "not a chat frame: %s", p);
 	free(p);
 	return f;
-}
-
-/* POSTs message "TAG-i-" plus `pad` bytes of padding (at most 4,000) on the
- * keep-alive connection fd; it must be answered 200. */
-static void
-post_one(int fd, const char *tag, int i, int pad)
-{
-	char body[4200], req[4400];
-	int n = snprintf(body, sizeof(body), "content=%s-%d-", tag, i);
-	memset(body + n, 'x', (size_t)pad);
-	body[n + pad] = '\0';
-	snprintf(req, sizeof(req), "POST /send_msg HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n"
-	         "Content-Type: application/x-www-form-urlencoded\r\n\r\n%s", strlen(body), body);
-	tu_send_str(fd, req);
-	tu_response r = tu_read_response(fd, 0);
-	ck_assert_int_eq(r.status, 200);
-	tu_response_free(&r);
-}
-
-/* POSTs `count` messages "TAG-i-" on one keep-alive connection. */
-static void
-post_messages(const char *tag, int count, int pad)
-{
-	int fd = tu_connect(server.port);
-	for (int i = 0; i < count; i++)
-		post_one(fd, tag, i, pad);
-	close(fd);
 }
 
 static void *
 post_messages_thread(void *tag)
 {
-	post_messages(tag, 200, 0);
+	tu_post_messages(server.port, tag, 200, 0);
 	return NULL;
 }
 
@@ -382,8 +340,7 @@ START_TEST(broadcasts_write_frames_themselves)
 		snprintf(target, sizeof(target), "/ws?name=reader%d", i);
 		readers[i] = wsf_connect(server.port, target);
 	}
-	ck_assert_msg(tu_wait_until(threads_are, &threads, tu_slack(5)), "%ld threads, not %ld",
-	              server_threads(), threads);
+	expect_threads(threads);
 	pthread_t senders[2];
 	pthread_create(&senders[0], NULL, post_messages_thread, "a");
 	pthread_create(&senders[1], NULL, post_messages_thread, "b");
@@ -403,8 +360,7 @@ START_TEST(broadcasts_write_frames_themselves)
 	pthread_join(senders[0], NULL);
 	pthread_join(senders[1], NULL);
 	/* No writer thread was started: the senders wrote every frame. */
-	ck_assert_msg(tu_wait_until(threads_are, &threads, tu_slack(5)), "%ld threads, not %ld",
-	              server_threads(), threads);
+	expect_threads(threads);
 	for (int i = 0; i < 3; i++)
 		close(readers[i]);
 	stop();
@@ -459,7 +415,7 @@ START_TEST(backpressure_hands_over_to_the_writer)
 	double t0 = tu_now();
 	int fd = tu_connect(server.port);
 	for (int i = 0; i < FLOOD; i++) {
-		post_one(fd, "flood", i, PAD);
+		tu_post_numbered(fd, "flood", i, PAD);
 		chat_frame f = read_chat_frame(fast);   /* the other client keeps up */
 		ck_assert_int_eq(f.id, i + 1);
 		ck_assert_int_eq(f.dropped, 0);
@@ -467,8 +423,7 @@ START_TEST(backpressure_hands_over_to_the_writer)
 	close(fd);
 	/* 2,000 sends with one deaf client took no longer than without it. */
 	ck_assert_double_lt(tu_now() - t0, tu_slack(5.0));
-	ck_assert_msg(tu_wait_until(threads_are, &one_more, tu_slack(5)), "%ld threads, not %ld",
-	              server_threads(), one_more);
+	expect_threads(one_more);
 	ck_assert_int_le(client_stat("slow", "queue"), QUEUE);
 	long drops = client_stat("slow", "dropped");
 	ck_assert_int_gt(drops, 0);
@@ -504,7 +459,7 @@ START_TEST(failed_write_gives_the_message_back)
 	struct linger reset = { 1, 0 };
 	setsockopt(ws, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
 	close(ws);                                  /* RST: the next send fails */
-	post_messages("after", 20, 0);
+	tu_post_messages(server.port, "after", 20, 0);
 	for (long id = 2; id <= 21; id++) {
 		r = tu_request(server.port, "GET", "/get_msg?name=gone&timeout=5", NULL);
 		ck_assert_int_eq(r.status, 200);

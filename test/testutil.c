@@ -302,6 +302,92 @@ tu_request(int port, const char *method, const char *target, const char *body)
 	return r;
 }
 
+void
+tu_post_numbered(int fd, const char *tag, int i, int pad)
+{
+	char body[4200], req[4400];
+	int n = snprintf(body, sizeof(body), "content=%s-%d-", tag, i);
+	ck_assert(pad >= 0 && pad <= 4000);
+	memset(body + n, 'x', (size_t)pad);
+	body[n + pad] = '\0';
+	snprintf(req, sizeof(req), "POST /send_msg HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n"
+	         "Content-Type: application/x-www-form-urlencoded\r\n\r\n%s", strlen(body), body);
+	tu_send_str(fd, req);
+	tu_response r = tu_read_response(fd, 0);
+	ck_assert_int_eq(r.status, 200);
+	tu_response_free(&r);
+}
+
+void
+tu_post_messages(int port, const char *tag, int count, int pad)
+{
+	int fd = tu_connect(port);
+	for (int i = 0; i < count; i++)
+		tu_post_numbered(fd, tag, i, pad);
+	close(fd);
+}
+
+long
+tu_proc_status(pid_t pid, long tid, const char *field)
+{
+	char path[96], line[256];
+	if (tid > 0)
+		snprintf(path, sizeof(path), "/proc/%d/task/%ld/status", (int)pid, tid);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	long value = -1;
+	size_t len = strlen(field);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, field, len) == 0 && line[len] == ':') {
+			value = strtol(line + len + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return value;
+}
+
+typedef struct {
+	pid_t pid;
+	long threads;
+} threads_wanted;
+
+static bool
+threads_are(void *arg)
+{
+	const threads_wanted *w = arg;
+	return tu_proc_status(w->pid, 0, "Threads") == w->threads;
+}
+
+bool
+tu_wait_threads(pid_t pid, long threads, double seconds)
+{
+	threads_wanted w = { pid, threads };
+	return tu_wait_until(threads_are, &w, seconds);
+}
+
+void
+tu_expect_threads(pid_t pid, long threads)
+{
+	ck_assert_msg(tu_wait_threads(pid, threads, tu_slack(5)), "%ld threads, not %ld",
+	              tu_proc_status(pid, 0, "Threads"), threads);
+}
+
+bool
+tu_chat_fields(const char *json, long *id, long *dropped, char tag[32])
+{
+	const char *i = strstr(json, "\"id\":"), *d = strstr(json, "\"dropped\":");
+	const char *m = strstr(json, "\"msg\":\"");
+	if (i == NULL || d == NULL || m == NULL)
+		return false;
+	*id = strtol(i + 5, NULL, 10);
+	*dropped = strtol(d + 10, NULL, 10);
+	tag[0] = '\0';
+	sscanf(m + 7, "%31[^\"-]", tag);
+	return true;
+}
+
 double
 tu_wait_readable(int fd, double seconds)
 {

@@ -84,6 +84,29 @@ int tu_strip_sent_at(char *text);
 
 tu_response tu_request(int port, const char *method, const char *target, const char *body);
 
+/* POSTs message "TAG-i-" plus `pad` bytes of padding (at most 4,000) to
+ * /send_msg on the keep-alive connection fd; it must be answered 200. */
+void tu_post_numbered(int fd, const char *tag, int i, int pad);
+
+/* POSTs `count` messages "TAG-i-" (and `pad` bytes each) on one
+ * keep-alive connection. */
+void tu_post_messages(int port, const char *tag, int count, int pad);
+
+/* A number in /proc/PID/status, or /proc/PID/task/TID/status when tid > 0
+ * ("Threads", "voluntary_ctxt_switches"); -1 if it is not there. */
+long tu_proc_status(pid_t pid, long tid, const char *field);
+
+/* Waits until process pid has `threads` threads (connections just closed
+ * may take a moment to end theirs); false after `seconds`. */
+bool tu_wait_threads(pid_t pid, long threads, double seconds);
+
+/* The same within tu_slack(5) seconds, or the test fails saying how many. */
+void tu_expect_threads(pid_t pid, long threads);
+
+/* A chat message's JSON: its "id", "dropped", and the tag its "msg" begins
+ * with ("TAG-i-...", at most 31 bytes).  False if one is missing. */
+bool tu_chat_fields(const char *json, long *id, long *dropped, char tag[32]);
+
 /* Seconds waited until fd had data or was closed (<0 on timeout). */
 double tu_wait_readable(int fd, double seconds);
 

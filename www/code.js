@@ -214,9 +214,11 @@ srv_client_next(srv_registry *r, srv_client *c, double timeout_s,
 	long missed = since != NULL ? srv_client_resume(s->registry, client, *since) : 0;   ⟦resume⟧
 	…
 	if (start_stream(c, name, missed)) {   ⟦open⟧
-		const atomic_bool *hung_up = srv_watch_park(s->watch, c->fd, client);
+		outbox out;
+		outbox_init(&out, s, c->fd);
+		outbox_attach(&out, client, SRV_WIRE_SSE, SRV_CLIENT_SSE, NULL);   ⟦event⟧
 		srv_presence_begin(&s->presence, client, SRV_CLIENT_SSE);
-		stream(c, client, hung_up, srv_auth_expires(&who));   ⟦event⟧` },
+		watch_stream(c, &out, srv_auth_expires(&who));` },
       { title: 'www/sse.js — the EventSource', code: `// EventSource does the whole protocol: it sends GET /events, parses the
 // stream, and on a cut waits \`retry\` ms and reconnects with Last-Event-ID.   ⟦resume⟧
 …

@@ -88,7 +88,7 @@ const TEXTS = {
     'long.resume': 'back after an error: asking for everything after #{id}',
 
     'sse.title': 'Server-Sent Events: a stream the browser keeps open',
-    'sse.lead': 'GET /events answers 200 text/event-stream and never ends: each message comes down as an event (id: and data: lines, then a blank line). On the server one thread blocks on your queue between events, exactly like a long poll that never says “nothing”. If the connection drops, the browser reconnects by itself and sends the last id it saw as Last-Event-ID: the server replays what you missed from its history.',
+    'sse.lead': 'GET /events answers 200 text/event-stream and never ends: each message comes down as an event (id: and data: lines, then a blank line). On the server your stream keeps one thread, but it does not wait on your queue: the thread that sends a message writes the event into your socket itself, as for a WebSocket, and a second thread starts only if you read slower than messages come. The stream’s own thread wakes only for a heartbeat, or when you leave. If the connection drops, the browser reconnects by itself and sends the last id it saw as Last-Event-ID: the server replays what you missed from its history.',
     'sse.state.connecting': 'connecting…', 'sse.state.open': 'streaming', 'sse.state.lost': 'connection lost — the browser reconnects by itself (retry: 2000 ms)',
     'sse.raw': 'The stream as it arrives', 'sse.raw.p': 'Each event rebuilt from the fields the browser parsed (the same bytes the server wrote). Heartbeat comments (“: keep-alive”) are not shown to pages.',
     'sse.reconnect': 'Reconnects', 'sse.reconnect.none': 'No reconnect yet. Press “Drop the connection”, send a message or two while it is away, and watch it come back with since= and get them.',
@@ -184,7 +184,7 @@ const TEXTS = {
     'long.resume': '出错后恢复：请求 #{id} 之后的所有消息',
 
     'sse.title': 'Server-Sent Events：浏览器一直开着的流',
-    'sse.lead': 'GET /events 回答 200 text/event-stream，而且永不结束：每条消息作为一个事件推下来（id: 行和 data: 行，然后一个空行）。服务器上有一个线程在两个事件之间阻塞在你的队列上，就像一个从不回答“没有消息”的长轮询。连接断了，浏览器会自己重连，并把看到的最后一个 id 放在 Last-Event-ID 里发回：服务器从历史记录里补发你错过的消息。',
+    'sse.lead': 'GET /events 回答 200 text/event-stream，而且永不结束：每条消息作为一个事件推下来（id: 行和 data: 行，然后一个空行）。服务器上你的流占一个线程，但它不在你的队列上等：发送消息的那个线程自己把事件写进你的套接字，和 WebSocket 一样；只有你读得比消息来得慢时，才会多起一个线程。流自己的线程只为心跳或你离开而醒来。连接断了，浏览器会自己重连，并把看到的最后一个 id 放在 Last-Event-ID 里发回：服务器从历史记录里补发你错过的消息。',
     'sse.state.connecting': '连接中…', 'sse.state.open': '正在接收', 'sse.state.lost': '连接断了——浏览器会自己重连（retry: 2000 毫秒）',
     'sse.raw': '到达的原始流', 'sse.raw.p': '每个事件按浏览器解析出的字段还原（正是服务器写出的字节）。心跳注释（“: keep-alive”）不会交给页面。',
     'sse.reconnect': '重连', 'sse.reconnect.none': '还没有重连过。按“断开连接”，在断开期间发一两条消息，看它带着 since= 回来并收到它们。',

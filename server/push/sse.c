@@ -1,26 +1,32 @@
 /*
  * sse.c - GET /events: Server-Sent Events, the fourth way to push.
  *
- * DESIGN (thread-per-connection, as /get_msg): the connection's thread
- * answers 200 text/event-stream, then loops exactly like a long poll that
- * never answers "nothing": it blocks in its client's queue
- * (srv_client_next), writes each message as one event -- "id: ID", the
- * /get_msg JSON as "data:", a blank line -- and blocks again.  The browser's
- * EventSource reconnects by itself after a cut and sends the last id it saw
- * as Last-Event-ID: that is a resume (resume.h).
+ * DESIGN (thread-per-connection, as /ws): the connection's thread answers
+ * 200 text/event-stream, then each message is written as one event --
+ * "id: ID", the /get_msg JSON as "data:", a blank line -- by the thread
+ * that broadcast it, straight into the socket, exactly as a WebSocket's
+ * frames are (the stream's outbox, outbox.h, attached as SSE events).  No
+ * thread is woken for an event; only a socket that fills up (a client
+ * reading slower than messages come) gets a writer thread, which drains
+ * the queue as the socket takes more.  The browser's EventSource
+ * reconnects by itself after a cut and sends the last id it saw as
+ * Last-Event-ID: that is a resume (resume.h).
  *
- *   - The socket is parked at the watcher (watch.h) for the whole stream, so
- *     a client that hangs up frees the thread at once.
- *   - A comment line every --sse-heartbeat seconds (15 by default) keeps
- *     proxies from closing a quiet stream, and finds a dead peer.
- *   - With tokens, the stream ends when its token does (a comment says so):
- *     the browser reconnects with a new token and resumes, losing nothing.
- *   - SIGTERM shuts the queues down: the take returns at once and the stream
- *     ends.  A write never waits past the stop (srv_send_all, conn.h).
- *   - A client that reads nothing fills its socket, then its bounded queue:
- *     drops are counted as for anyone, and after SRV_SEND_TIMEOUT seconds of
- *     no progress the stream is closed.  Nobody else waits for it: a
- *     broadcast only puts into queues.
+ * The connection's own thread meanwhile sleeps in poll() on its socket and
+ * the server's stop_fd, and wakes only for what is not a message:
+ *   - a client that hangs up (the socket reads as closed, or a write
+ *     failed and shut it down) frees the thread at once;
+ *   - a comment line after --sse-heartbeat seconds (15 by default) with
+ *     nothing written keeps proxies from closing a quiet stream, and finds
+ *     a dead peer;
+ *   - with tokens, the stream ends when its token does (a comment says so):
+ *     the browser reconnects with a new token and resumes, losing nothing;
+ *   - SIGTERM (stop_fd) ends the stream at once.  A write never waits past
+ *     the stop (srv_send_all, conn.h).
+ * A client that reads nothing fills its socket, then its bounded queue:
+ * drops are counted as for anyone, and the next heartbeat, which waits for
+ * room at most SRV_SEND_TIMEOUT seconds, closes the stream.  Nobody else
+ * waits for it: a broadcast only puts into queues and tries a write.
  *
  * The body has no Content-Length: it ends when the connection closes
  * (RFC 9112 section 6.3), so the connection is not reused.
@@ -29,9 +35,12 @@
 #include "server/core/answer.h"
 #include "server/core/params.h"
 #include "server/core/reader.h"
-#include "server/room/delivery.h"
+#include "server/push/outbox.h"
 #include "server/room/resume.h"
+#include "server/common/clock.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -59,60 +68,83 @@ start_stream(srv_conn *c, const char *name, long missed_at_start)
 	return ok;
 }
 
-/* One message as one event; gives it back if it cannot be written. */
+/* Writes one comment line ("TEXT"), which may wait for room, after what
+ * is left of an event; false when the stream is over. */
 static bool
-send_event(srv_conn *c, srv_client *client, srv_delivery *d, http_buf *scratch)
+send_comment(outbox *out, const char *text)
 {
-	scratch->len = 0;
-	srv_delivery_append(scratch, d);
-	bool ok = !scratch->failed && srv_send_all(c->s, c->fd, scratch->data, scratch->len);
-	if (ok)
-		srv_delivery_done(d);
-	else
-		srv_client_give_back_delivery(c->s->registry, client, d);   /* not lost */
+	http_buf comment = { 0 };
+	http_sse_comment_append(&comment, text);
+	outbox_lock(out);
+	bool ok = !comment.failed && outbox_send_locked(out, comment.data, comment.len);
+	outbox_unlock(out);
+	http_buf_free(&comment);
 	return ok;
 }
 
-/* How long the next wait may be: the heartbeat, or less when the token
- * ends sooner (expires: seconds since 1970, 0: never).  Negative: it has
- * ended. */
+/* Seconds until the next heartbeat is due: --sse-heartbeat after the last
+ * bytes written (an event or a comment); <= 0: now. */
 static double
-next_wait(const srv *s, double expires)
+until_heartbeat(const srv *s, outbox *out)
 {
-	if (expires == 0)
-		return s->cfg.sse_heartbeat;
-	double left = expires - srv_auth_now();
-	return left < s->cfg.sse_heartbeat ? left : s->cfg.sse_heartbeat;
+	outbox_lock(out);
+	double last_write = out->last_write;
+	outbox_unlock(out);
+	return last_write + s->cfg.sse_heartbeat - srv_monotonic();
 }
 
+/* Seconds until the token ends (expires: seconds since 1970; 0: never,
+ * which is asked again in an hour); <= 0: it has ended. */
+static double
+until_expiry(double expires)
+{
+	return expires == 0 ? 3600 : expires - srv_auth_now();
+}
+
+/* Reads and drops what the client sends (nothing, usually).  False when
+ * the socket is closed: the client hung up, or a write failed. */
+static bool
+peer_still_there(int fd)
+{
+	char sink[256];
+	ssize_t n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
+	return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
+}
+
+/* The connection's thread while the outbox writes the events: heartbeats,
+ * the token's end, a hang-up, the stop. */
 static void
-stream(srv_conn *c, srv_client *client, const atomic_bool *hung_up, double expires)
+watch_stream(srv_conn *c, outbox *out, double expires)
 {
 	srv *s = c->s;
-	http_buf event = { 0 };
 	for (;;) {
-		double wait = next_wait(s, expires);
-		if (wait <= 0) {           /* the token ended: the browser reconnects with a new one */
-			event.len = 0;
-			http_sse_comment_append(&event, "token expired");
-			srv_send_all(c->s, c->fd, event.data, event.len);
-			break;
+		double to_expiry = until_expiry(expires);
+		if (to_expiry <= 0) {          /* the browser reconnects with a new token */
+			send_comment(out, "token expired");
+			return;
 		}
-		srv_delivery d;
-		queue_rc rc = srv_client_next(s->registry, client, wait, hung_up, SRV_WIRE_SSE, &d);
-		if (rc == QUEUE_OK) {
-			if (!send_event(c, client, &d, &event))
-				break;
-		} else if (rc == QUEUE_EMPTY) {
-			event.len = 0;
-			http_sse_comment_append(&event, "keep-alive");
-			if (!srv_send_all(c->s, c->fd, event.data, event.len))
-				break;
-		} else {
-			break;     /* shutdown, or the client hung up */
+		double wait = until_heartbeat(s, out);
+		if (wait <= 0) {
+			if (!send_comment(out, "keep-alive"))
+				return;
+			continue;
 		}
+		if (to_expiry < wait)
+			wait = to_expiry;
+		if (wait > 3600)
+			wait = 3600;                   /* poll() counts in an int of ms */
+		struct pollfd p[2] = { { .fd = c->fd, .events = POLLIN },
+		                       { .fd = s->stop_fd, .events = POLLIN } };
+		int ready = poll(p, 2, (int)(wait * 1000) + 1);
+		if (ready < 0 && errno != EINTR)
+			return;
+		if (ready > 0 && p[1].revents)
+			return;                        /* the server stops */
+		if (ready > 0 && (p[0].revents & (POLLHUP | POLLERR)))
+			return;                        /* reset, or shut down after a failed write */
+		if (ready > 0 && (p[0].revents & POLLIN) && !peer_still_there(c->fd))
+			return;
 	}
-	http_buf_free(&event);
 }
 
 static void
@@ -129,12 +161,14 @@ serve_stream(srv_conn *c, const http_request *req, const char *name, const uint6
 		return;
 	}
 	if (start_stream(c, name, missed)) {
-		const atomic_bool *hung_up = srv_watch_park(s->watch, c->fd, client);
+		outbox out;
+		outbox_init(&out, s, c->fd);
+		outbox_attach(&out, client, SRV_WIRE_SSE, SRV_CLIENT_SSE, NULL);
 		srv_presence_begin(&s->presence, client, SRV_CLIENT_SSE);
-		stream(c, client, hung_up, srv_auth_expires(&who));
+		watch_stream(c, &out, srv_auth_expires(&who));
 		srv_presence_end(&s->presence, client, SRV_CLIENT_SSE);
-		if (hung_up != NULL)
-			srv_watch_unpark(s->watch, c->fd);
+		outbox_detach(&out);
+		outbox_free(&out);
 	}
 	srv_client_release(s->registry, client);
 }

@@ -12,8 +12,8 @@
  * Ending: the reader decides.  It sends its close frame, lets the kind
  * finish (on_end: the chat stops its pushes and its writer thread), and
  * lingers for the peer's close; the connection thread then closes the
- * socket.  A send that fails shuts the socket down, which ends the
- * reader's poll at once.  After a close frame is sent nothing else is.
+ * socket.  A send that fails shuts the socket down (outbox.h), which ends
+ * the reader's poll at once.  After a close frame is sent nothing else is.
  */
 #include "server/push/ws_session.h"
 #include "server/core/auth.h"
@@ -22,8 +22,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,37 +29,6 @@
 #define CLOSE_LINGER 1.0
 /* Bytes read at a time during a session (HTTP reads SRV_READ_SIZE). */
 #define WS_READ_SIZE 2048
-
-/* ------------------------------------------------------------------ */
-/* The socket's lock                                                   */
-/* ------------------------------------------------------------------ */
-
-void
-ws_write_lock(ws_session *ws)
-{
-	pthread_mutex_lock(&ws->write_lock);
-}
-
-void
-ws_write_unlock(ws_session *ws)
-{
-	pthread_mutex_unlock(&ws->write_lock);
-	if (ws->handler->after_unlock != NULL)
-		ws->handler->after_unlock(ws);
-}
-
-void
-ws_write_unlock_quiet(ws_session *ws)
-{
-	pthread_mutex_unlock(&ws->write_lock);
-}
-
-void
-ws_mark_broken(ws_session *ws)
-{
-	ws->broken = true;
-	shutdown(ws->c->fd, SHUT_RDWR);
-}
 
 /* ------------------------------------------------------------------ */
 /* Frames that may wait: pong, ping, close, echo                       */
@@ -74,19 +41,11 @@ ws_mark_broken(ws_session *ws)
 static bool
 send_encoded(ws_session *ws, http_buf *frame, bool is_close)
 {
-	ws_write_lock(ws);
-	bool ok = !ws->close_sent && !ws->broken && !frame->failed;
-	if (ok && ws->unsent.len > 0) {
-		ok = srv_send_all(ws->s, ws->c->fd, ws->unsent.data, ws->unsent.len);
-		ws->unsent.len = 0;
-	}
-	if (ok)
-		ok = srv_send_all(ws->s, ws->c->fd, frame->data, frame->len);
+	outbox_lock(&ws->out);
+	bool ok = !frame->failed && outbox_send_locked(&ws->out, frame->data, frame->len);
 	if (is_close)
-		ws->close_sent = true;
-	else if (!ok && !ws->close_sent)
-		ws_mark_broken(ws);
-	ws_write_unlock(ws);
+		ws->out.closed = true;
+	outbox_unlock(&ws->out);
 	http_buf_free(frame);
 	return ok;
 }
@@ -105,51 +64,6 @@ ws_send_close(ws_session *ws, int code)
 	http_buf frame = { 0 };
 	ws_close_frame_append(&frame, code);
 	send_encoded(ws, &frame, true);
-}
-
-/* ------------------------------------------------------------------ */
-/* Writing without waiting (the chat's messages)                       */
-/* ------------------------------------------------------------------ */
-
-ws_send_result
-ws_send_nowait(ws_session *ws, const struct iovec *iov, int iovcnt, size_t total,
-               size_t *written)
-{
-	struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
-	ssize_t n;
-	do
-		n = sendmsg(ws->c->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	*written = n > 0 ? (size_t)n : 0;
-	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? WS_WOULD_BLOCK : WS_SEND_FAILED;
-	return (size_t)n == total ? WS_SENT : WS_WOULD_BLOCK;
-}
-
-bool
-ws_send_unsent(ws_session *ws)
-{
-	struct iovec iov = { ws->unsent.data, ws->unsent.len };
-	size_t written;
-	if (ws_send_nowait(ws, &iov, 1, ws->unsent.len, &written) == WS_SEND_FAILED) {
-		ws_mark_broken(ws);
-		return false;
-	}
-	memmove(ws->unsent.data, ws->unsent.data + written, ws->unsent.len - written);
-	ws->unsent.len -= written;
-	return ws->unsent.len == 0;
-}
-
-void
-ws_keep_unsent(ws_session *ws, const struct iovec *iov, int iovcnt, size_t written)
-{
-	for (int i = 0; i < iovcnt; i++) {
-		size_t skip = written < iov[i].iov_len ? written : iov[i].iov_len;
-		written -= skip;
-		http_buf_append(&ws->unsent, (const char *)iov[i].iov_base + skip, iov[i].iov_len - skip);
-	}
-	if (ws->unsent.failed)
-		ws_mark_broken(ws);     /* out of memory mid-frame: the stream is torn */
 }
 
 /* ------------------------------------------------------------------ */
@@ -258,9 +172,9 @@ read_frames(ws_session *ws)
 static void
 linger_for_close(ws_session *ws)
 {
-	ws_write_lock(ws);
-	bool sent = ws->close_sent;
-	ws_write_unlock_quiet(ws);
+	outbox_lock(&ws->out);
+	bool sent = ws->out.closed;
+	outbox_unlock(&ws->out);
 	if (!sent)
 		return;
 	shutdown(ws->c->fd, SHUT_WR);
@@ -322,15 +236,14 @@ ws_session_run(ws_session *ws, const char accept[29])
 	/* The session reads frames, not requests: the HTTP parser and its head
 	 * buffer are no longer needed (about 4 KiB an open socket holds). */
 	if (srv_conn_take_over(c)) {
-		pthread_mutex_init(&ws->write_lock, NULL);
+		outbox_init(&ws->out, ws->s, c->fd);
 		if (ws->handler->on_start != NULL)
 			ws->handler->on_start(ws);
 		read_frames(ws);
 		if (ws->handler->on_end != NULL)
 			ws->handler->on_end(ws);
-		http_buf_free(&ws->unsent);
 		linger_for_close(ws);
-		pthread_mutex_destroy(&ws->write_lock);
+		outbox_free(&ws->out);
 	}
 	ws_session_discard(ws);
 }

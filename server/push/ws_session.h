@@ -5,24 +5,23 @@
  * ws_echo.c) says what a message from the peer does, through a
  * ws_handler; everything else is here.
  *
- * Writes: every frame is written under `write_lock`, whole, so a pong can
- * never land inside a message.  Frames the reader sends (pong, ping, close,
- * echo) may wait for room in the socket (srv_send_all); the chat's messages
- * never wait (ws_send_nowait): what does not fit stays in `unsent`, and
- * the next writer sends it first.
+ * Writes: every frame is written under the socket's lock (the session's
+ * outbox, outbox.h), whole, so a pong can never land inside a message.
+ * Frames the reader sends (pong, ping, close, echo) may wait for room;
+ * the chat's messages never wait: the outbox writes them from the
+ * broadcasting thread.
  *
- * Thread-safety: the reader runs in the connection's thread; the write
- * calls from any thread holding write_lock (ws_write_lock).
+ * Thread-safety: the reader runs in the connection's thread; ws_send_frame
+ * and ws_send_close from any thread.
  */
 #ifndef PUSHQ_WS_SESSION_H
 #define PUSHQ_WS_SESSION_H
 
 #include "http/ws.h"
 #include "server/core/conn.h"
+#include "server/push/outbox.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
-#include <sys/uio.h>
 
 typedef struct ws_session ws_session;
 
@@ -35,9 +34,6 @@ typedef struct {
 	void (*on_start)(ws_session *ws);
 	/* The reader has finished: nothing more will be read. */
 	void (*on_end)(ws_session *ws);
-	/* Right after ws_write_unlock let the lock go: the chat writes what
-	 * broadcasts put into its queue while somebody held the lock. */
-	void (*after_unlock)(ws_session *ws);
 } ws_handler;
 
 struct ws_session {
@@ -45,10 +41,7 @@ struct ws_session {
 	srv *s;
 	const ws_handler *handler;
 	ws_decoder *decoder;
-	pthread_mutex_t write_lock;  /* the socket's sending side */
-	bool close_sent;             /* under write_lock: nothing more may be sent */
-	bool broken;                 /* under write_lock: a send failed; the reader ends */
-	http_buf unsent;             /* under write_lock: the rest of a frame partly sent */
+	outbox out;                  /* the socket's sending side (outbox.h) */
 	atomic_bool awaiting_pong;   /* we pinged; nothing heard since */
 	double expires;              /* its token ends then (seconds since 1970; 0:
 	                                never): the session closes with 1008 */
@@ -78,33 +71,9 @@ void ws_session_discard(ws_session *ws);
  */
 void ws_session_run(ws_session *ws, const char accept[29]);
 
-/* The write lock.  ws_write_unlock runs the handler's after_unlock;
- * ws_write_unlock_quiet does not -- for a session that is ending, where
- * nothing more is to be written. */
-void ws_write_lock(ws_session *ws);
-void ws_write_unlock(ws_session *ws);
-void ws_write_unlock_quiet(ws_session *ws);
-
-/* Frames that may wait for room (each takes the write lock itself).  A
+/* Frames that may wait for room (each takes the socket's lock itself).  A
  * close frame is the last frame ever sent.  False when the peer is gone. */
 bool ws_send_frame(ws_session *ws, int opcode, const void *payload, size_t len);
 void ws_send_close(ws_session *ws, int code);
-
-/* ---- Writing without waiting; the caller holds write_lock ---- */
-
-typedef enum { WS_SENT, WS_WOULD_BLOCK, WS_SEND_FAILED } ws_send_result;
-
-/* One non-blocking sendmsg of iov (total bytes); *written: how many left. */
-ws_send_result ws_send_nowait(ws_session *ws, const struct iovec *iov, int iovcnt,
-                              size_t total, size_t *written);
-
-/* Writes what is left of a partly written frame.  True when all is gone. */
-bool ws_send_unsent(ws_session *ws);
-
-/* Keeps the bytes of iov that did not leave (from `written` on) in unsent. */
-void ws_keep_unsent(ws_session *ws, const struct iovec *iov, int iovcnt, size_t written);
-
-/* A send failed for good: the reader's poll ends at once. */
-void ws_mark_broken(ws_session *ws);
 
 #endif

@@ -218,7 +218,8 @@ srv_client_attach_pusher(srv_client *c, srv_pusher *p)
 	p->next = c->pushers;
 	c->pushers = p;
 	atomic_store(&c->has_pushers, true);
-	atomic_fetch_add(&c->sessions, 1);
+	if (p->kind == SRV_CLIENT_WS)
+		atomic_fetch_add(&c->sessions, 1);
 	pthread_mutex_unlock(&c->push_lock);
 }
 
@@ -229,7 +230,8 @@ srv_client_detach_pusher(srv_client *c, srv_pusher *p)
 	for (srv_pusher **link = &c->pushers; *link != NULL; link = &(*link)->next) {
 		if (*link == p) {
 			*link = p->next;
-			atomic_fetch_sub(&c->sessions, 1);
+			if (p->kind == SRV_CLIENT_WS)
+				atomic_fetch_sub(&c->sessions, 1);
 			break;
 		}
 	}

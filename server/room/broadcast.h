@@ -9,7 +9,7 @@
  * counts one drop for that client.  Publishes are serialised, so every
  * queue receives messages in id order, whatever their channel.  Then it
  * calls the pusher of every receiver that took the message and has one (a
- * WebSocket session): the write happens in the publishing thread, where
+ * WebSocket session, an SSE stream): the write happens in the publishing thread, where
  * the message is, without waking another.
  *
  * Thread-safety: every function from any thread.
@@ -63,7 +63,8 @@ void srv_registry_start_after(srv_registry *r, uint64_t last_id);
 
 /*
  * A pusher: how a broadcast reaches a client that is not waiting in its
- * queue but has a socket of its own to write to (a WebSocket).  After a
+ * queue but has a socket of its own to write to (a WebSocket, an SSE
+ * stream: server/push/outbox.h).  After a
  * broadcast has put its message into every queue and let its locks go, it
  * calls, from the broadcasting thread, the pusher of each client that took
  * the message.  `push` must not block: it writes what it can (taking from
@@ -75,6 +76,8 @@ void srv_registry_start_after(srv_registry *r, uint64_t last_id);
 typedef struct srv_pusher {
 	void (*push)(void *ctx);     /* called with ctx after each put */
 	void *ctx;
+	srv_client_kind kind;        /* whose: a WebSocket's counts in the client's
+	                                sessions (presence, /stats) */
 	struct srv_pusher *next;     /* the room's link */
 } srv_pusher;
 

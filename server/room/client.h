@@ -64,9 +64,9 @@ struct srv_client {
 	size_t replay_len, replay_pos;
 	atomic_bool has_replay;      /* replay_pos < replay_len, read without the lock */
 	pthread_mutex_t push_lock;   /* guards pushers, held while one runs */
-	srv_pusher *pushers;         /* attached sessions, usually 0 or 1 */
+	srv_pusher *pushers;         /* attached WebSockets and SSE streams, usually 0 or 1 */
 	atomic_bool has_pushers;     /* read by broadcasts under r->table only */
-	atomic_int sessions;         /* pushers attached: WebSocket sessions */
+	atomic_int sessions;         /* WebSocket pushers attached: its sessions */
 	atomic_bool short_polling;   /* its last /get_msg asked timeout=0 */
 	_Atomic double peak_window;  /* when the last high-water window began */
 	atomic_size_t peak_last;     /* the most it held in that window */
