@@ -111,11 +111,15 @@ function drawChart() {
   parts.push(make('text', { x: (left + W) / 2, y: H - 6, 'text-anchor': 'middle', class: 'label' }, pushq.t('cmp.axis.x')));
   parts.push(make('text', { x: 14, y: (top + H - bottom) / 2, 'text-anchor': 'middle', class: 'label',
     transform: `rotate(-90 14 ${(top + H - bottom) / 2})` }, pushq.t('cmp.axis.y')));
-  for (const [id, tech] of Object.entries(techniques)) {
-    const st = STYLE[id];
-    const points = tech.delays.map((d, i) => x(i).toFixed(1) + ',' + y(d).toFixed(1)).join(' ');
+  // Fast techniques all sit near 0 ms, on top of each other: each series is
+  // drawn a few pixels to the side of the message's tick (a "dodge"), so
+  // every marker stays visible.
+  const ids = Object.keys(techniques);
+  for (const [k, [id, tech]] of Object.entries(techniques).entries()) {
+    const st = STYLE[id], dx = (k - (ids.length - 1) / 2) * 5;
+    const points = tech.delays.map((d, i) => (x(i) + dx).toFixed(1) + ',' + y(d).toFixed(1)).join(' ');
     parts.push(make('polyline', { points, fill: 'none', stroke: st.color, 'stroke-width': 2, 'stroke-dasharray': st.dash, class: 'series ' + id }));
-    tech.delays.forEach((d, i) => parts.push(marker(make, st, x(i), y(d), id)));
+    tech.delays.forEach((d, i) => parts.push(marker(make, st, x(i) + dx, y(d), id)));
   }
   svg.replaceChildren(...parts);
 }

@@ -466,6 +466,13 @@ test('compare.html: a fifth column through pushq.js; figures never wrap; Stop le
     // Every column, the library's too, has drawn a delay for three messages.
     await page.waitForFunction(() => ['short', 'long', 'ws', 'sse', 'client'].every((id) =>
       document.querySelectorAll('#chart .point.' + id).length >= 3), null, { timeout: 20_000 });
+    // The first message's five markers side by side, never on top of each other.
+    const centres = await page.evaluate(() => ['short', 'long', 'ws', 'sse', 'client'].map((id) => {
+      const r = document.querySelector('#chart .point.' + id).getBoundingClientRect();
+      return r.left + r.width / 2;
+    }));
+    for (let k = 1; k < centres.length; k++)
+      assert.ok(centres[k] - centres[k - 1] >= 1.5, `markers at ${centres.join(', ')} px overlap`);
     assert.equal(await page.textContent('#col-client .transport'), 'WebSocket');
     assert.match(await page.textContent('#col-client .state'), lang === 'en' ? /^connected$/ : /^已连接$/);
     assert.equal(await page.textContent('#col-client .gaps'), '0');
