@@ -346,9 +346,12 @@ test('the queue lab over https: a blocking get is woken by a put', async () => {
   await page.click('#step-5 button');
   await page.locator('.lane[data-call="get"][data-state="sleeping"]').waitFor({ timeout: WAIT });
   await page.locator('#step-5.done').waitFor({ timeout: 15_000 });
-  const woken = page.locator('.lane[data-call="get"][data-state="ok"]').last();
-  const put = page.locator('.lane[data-call="put"][data-state="ok"]').last();
-  assert.match(await woken.locator('.what').textContent(), /woken by put #\d+ after 1\.\d s: got “hello”/);
+  // The newest lane is on top; the get names the call that woke it by that call's number.
+  const woken = page.locator('.lane[data-call="get"][data-state="ok"]').first();
+  const put = page.locator('.lane[data-call="put"][data-state="ok"]').first();
+  const putNo = await put.getAttribute('data-no');
+  assert.match(await woken.locator('.what').textContent(),
+    new RegExp(`woken by call #${putNo} q\\.put\\('hello', timeout=3\\) after 1\\.\\d s: got “hello”`));
   assert.equal(await woken.getAttribute('data-put'), await put.getAttribute('data-put'));
   await shot(page, 'tls-lab-en.png');
   assert.deepEqual(page.consoleErrors, []);
