@@ -289,9 +289,9 @@ nobody_waits(void *arg)
 	return waiting_clients() == 0;
 }
 
-/* The watcher keeps a keep-alive connection's socket between its polls
- * and only re-arms it: a hang-up during the third poll on one connection
- * still gives the thread back at once, and what is sent next is kept. */
+/* The watcher keeps a keep-alive connection's socket in its set between
+ * its polls: a hang-up during the third poll on one connection still gives
+ * the thread back at once, and what is sent next is kept. */
 START_TEST(hang_up_on_a_later_poll_of_one_connection)
 {
 	start(NULL);
@@ -317,6 +317,54 @@ START_TEST(hang_up_on_a_later_poll_of_one_connection)
 	char *body = expect("GET", "/get_msg?name=k&timeout=5", NULL, 200);
 	ck_assert_ptr_nonnull(strstr(body, "\"msg\":\"kept\""));
 	free(body);
+	stop();
+}
+END_TEST
+
+/* A hang-up that comes with the next request, while the thread is not
+ * parked (it is answering, or has just read the request): re-arming the
+ * socket for that poll reports it, and the poll ends at once instead of
+ * waiting its 30 s. */
+START_TEST(hang_up_between_two_polls_ends_the_next)
+{
+	start(NULL);
+	free(expect("GET", "/ab_b1?name=h", NULL, 200));
+	int fd = start_get("h", "0.2");                   /* parked once: in the set */
+	tu_response r = tu_read_response(fd, 0);
+	ck_assert_int_eq(r.status, 200);
+	tu_response_free(&r);
+	double t0 = tu_now();
+	tu_send_str(fd, "GET /get_msg?name=h&timeout=30 HTTP/1.1\r\nHost: t\r\n\r\n");
+	shutdown(fd, SHUT_WR);                             /* the FIN right behind it */
+	char byte;
+	ck_assert_double_ge(tu_wait_readable(fd, tu_slack(3)), 0);
+	ck_assert_int_eq(recv(fd, &byte, 1, 0), 0);        /* closed, nothing answered */
+	ck_assert_double_lt(tu_now() - t0, tu_slack(3));
+	ck_assert(tu_wait_until(nobody_waits, NULL, tu_slack(3)));
+	close(fd);
+	expect_sent("/send_msg", "content=kept");
+	char *body = expect("GET", "/get_msg?name=h&timeout=5", NULL, 200);
+	ck_assert_ptr_nonnull(strstr(body, "\"msg\":\"kept\""));
+	free(body);
+	stop();
+}
+END_TEST
+
+/* Connections one after another get the same descriptor back; an event
+ * of the old connection must not be taken for the new one's, and each
+ * hang-up is heard. */
+START_TEST(hang_ups_on_reused_descriptors)
+{
+	start(NULL);
+	free(expect("GET", "/ab_b1?name=r", NULL, 200));
+	for (int i = 0; i < 4; i++) {
+		int fd = start_get("r", "30");
+		await_waiting(1);
+		double t0 = tu_now();
+		close(fd);
+		ck_assert(tu_wait_until(nobody_waits, NULL, tu_slack(3)));
+		ck_assert_double_lt(tu_now() - t0, tu_slack(3));
+	}
 	stop();
 }
 END_TEST
@@ -1002,6 +1050,8 @@ server_suite(void)
 	tcase_add_test(api, drops_are_reported);
 	tcase_add_test(api, message_survives_a_vanished_poller);
 	tcase_add_test(api, hang_up_on_a_later_poll_of_one_connection);
+	tcase_add_test(api, hang_up_between_two_polls_ends_the_next);
+	tcase_add_test(api, hang_ups_on_reused_descriptors);
 	tcase_add_test(api, hundred_concurrent_long_polls);
 	tcase_add_test(api, keep_alive_and_pipelining);
 	tcase_add_test(api, static_files);
