@@ -377,12 +377,53 @@ lp_reconnect(int ep, long i)
 
 static int sender_fd = -1;
 
+/*
+ * A POST's answer is read while the deliveries are: pushq answers
+ * /send_msg once it has put the message into every queue (its "receivers"
+ * count), nchan once it has queued it.  A sender that waited for that
+ * answer before reading its streams again would read every delivery only
+ * after the whole fan-out and charge that to the server's latency; so the
+ * answer waits in the pump's epoll set (key ANSWER_KEY) beside the clients.
+ */
+#define ANSWER_KEY UINT64_MAX
+static int answers_ep = -1;       /* the pump's epoll set, once there is one */
+static bool answer_pending;       /* a POST's answer is not read yet */
+static long answer_expect;        /* its "receivers" should be this (with a channel) */
+static char answer_body[192];     /* its body, for the error message */
+
+/* Reads the answer to the last POST (blocking) and checks it. */
+static void
+take_answer(void)
+{
+	if (answers_ep >= 0)
+		epoll_ctl(answers_ep, EPOLL_CTL_DEL, sender_fd, NULL);
+	answer_pending = false;
+	char answer[256];
+	int status = read_response(sender_fd, answer, sizeof(answer));
+	if (status < 200 || status > 299)   /* nchan: 201 Created, 202 Accepted */
+		fail("POST /send_msg");
+	const char *k = strstr(answer, "\"receivers\":");
+	if (channel != NULL && k != NULL && strtol(k + 12, NULL, 10) != answer_expect) {
+		if (receivers_off++ == 0)
+			fprintf(stderr, "fanout: %s answered %s (expected %ld receivers)\n", answer_body, answer,
+			        answer_expect);
+	}
+	if (last_response_closes) {
+		close(sender_fd);
+		sender_fd = -1;
+	}
+}
+
 /* POST /send_msg with BODY on the sender's connection; with a channel, the
  * answer's "receivers" must be EXPECT (pushq answers JSON; a peer's "ok" has
- * none and is not checked).  index >= 0: the send time of that message. */
+ * none and is not checked).  index >= 0: the send time of that message.
+ * The answer is read by the pump (see ANSWER_KEY), or here before the next
+ * POST; Pushpin's long poll (grip) asks its origin in between: read here. */
 static void
 post_send(const char *body, long index, long expect)
 {
+	if (answer_pending)
+		take_answer();             /* one request at a time on the connection */
 	char req[512];
 	int n = snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\nHost: b\r\n"
 	                 "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n%s",
@@ -394,19 +435,14 @@ post_send(const char *body, long index, long expect)
 	if (index >= 0)
 		sent_at[index] = now();
 	send_all(sender_fd, req, (size_t)n);
-	char answer[256];
-	int status = read_response(sender_fd, answer, sizeof(answer));
-	if (status < 200 || status > 299)   /* nchan: 201 Created, 202 Accepted */
-		fail("POST /send_msg");
-	const char *k = strstr(answer, "\"receivers\":");
-	if (channel != NULL && k != NULL && strtol(k + 12, NULL, 10) != expect) {
-		if (receivers_off++ == 0)
-			fprintf(stderr, "fanout: %s answered %s (expected %ld receivers)\n", body, answer, expect);
-	}
-	if (last_response_closes) {
-		close(sender_fd);
-		sender_fd = -1;
-	}
+	answer_expect = expect;
+	snprintf(answer_body, sizeof(answer_body), "%s", body);
+	answer_pending = true;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = ANSWER_KEY };
+	bool in_pump = index >= 0 && api != API_GRIP && answers_ep >= 0 &&
+	               epoll_ctl(answers_ep, EPOLL_CTL_ADD, sender_fd, &ev) == 0;
+	if (!in_pump)
+		take_answer();
 }
 
 /* --api grip, long poll: waits until the origin told every client's
@@ -773,6 +809,10 @@ pump(int ep, double timeout_s)
 	struct epoll_event events[512];
 	int n = epoll_wait(ep, events, 512, (int)(timeout_s * 1000));
 	for (int e = 0; e < n; e++) {
+		if (events[e].data.u64 == ANSWER_KEY) {
+			take_answer();              /* the last POST's (see ANSWER_KEY) */
+			continue;
+		}
 		long i = (long)events[e].data.u64;
 		client *c = &clients[i];
 		ssize_t got = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, MSG_DONTWAIT);
@@ -833,6 +873,7 @@ run_fanout(double rate)
 	else
 		lp_open_all();
 	int ep = epoll_all_clients();
+	answers_ep = ep;
 	/* Let every request reach its waiting thread before the first message. */
 	double settle = 0.5 + (double)n_clients / 10000.0;
 	if (api == API_GRIP && (websocket || sse))   /* every open passes the proxy and the origin */
@@ -867,6 +908,8 @@ run_fanout(double rate)
 	/* Late duplicates would show up now. */
 	for (double until = now() + 0.2; now() < until && !broken;)
 		broken = !pump(ep, 0.05);
+	if (answer_pending && !broken)
+		take_answer();
 	double elapsed = now() - start;
 	proc_usage after = usage_of_server();
 	proc_usage last_after = n_pids > 1 ? usage_of_one(pids[n_pids - 1]) : after;
