@@ -170,6 +170,20 @@ start_pushpin() {
 		[ "$(ps -o pid= --ppid "$server_pid" | wc -l)" -ge 4 ] && break
 		sleep 0.05
 	done
+	# ...and answers 500 (or refuses an upgrade) until they are connected
+	# to each other: ready once a request through it reaches the origin.
+	python3 - "$port" <<-'PY' || note "Pushpin on $port did not answer 200 within 10 s"
+		import sys, time, urllib.request
+		for _ in range(200):
+		    try:
+		        with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/holding", timeout=2) as r:
+		            if r.status == 200:
+		                sys.exit(0)
+		    except OSError:
+		        pass
+		    time.sleep(0.05)
+		sys.exit(1)
+	PY
 	server_pids="$server_pid,$(children_of "$server_pid"),$origin_pid"
 }
 
