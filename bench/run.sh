@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bench/run.sh - the benchmark suite behind `make bench` (full, ~10 min) and
-# `make bench-quick` (about a minute): pushq against the peers a user would
+# bench/run.sh - the benchmark suite behind `make bench` (full, about 15 min) and
+# `make bench-quick` (about 3 min): pushq against the peers a user would
 # otherwise pick, started and stopped here, in the same run, on 127.0.0.1.
 #
 #   peers: nginx (static), civetweb (bench/peers/civetweb), the seed's Django
