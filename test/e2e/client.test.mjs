@@ -504,9 +504,14 @@ test('compare.html: a fifth column through pushq.js; figures never wrap; Stop le
   await page.goto(server.base + '/compare.html');
   await page.click('#toggle');
   await page.locator('#col-client .transport', { hasText: 'WebSocket' }).waitFor({ timeout: WAIT });
+  // The tab closes; the browser stays open, as it does when a user closes
+  // one tab (closing the whole context at once could cancel the beacons
+  // still queued in the network service: that is not a closed tab).
+  const closed = page.waitForEvent('close');
   await page.close({ runBeforeUnload: true });
-  await page.context().close();
+  await closed;
   const deadline = Date.now() + WAIT;
   while ((await clientsNamed('cmp-')).length > 0 && Date.now() < deadline) await sleep(100);
   assert.deepEqual(await clientsNamed('cmp-'), []);
+  await context.close();
 });
