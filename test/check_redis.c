@@ -69,12 +69,6 @@ redis_answers(int port)
 	return ok;
 }
 
-static bool
-redis_up(void *port)
-{
-	return redis_answers(*(int *)port);
-}
-
 /* A free port (bound and let go: nobody else here picks ports at random). */
 static int
 free_port(void)
@@ -88,23 +82,52 @@ free_port(void)
 	return ntohs(addr.sin_port);
 }
 
+/* Whether r's redis-server answers, or has exited (then reaped: r->pid -1). */
+static bool
+redis_up_or_gone(void *arg)
+{
+	redis_proc *r = arg;
+	if (redis_answers(r->port))
+		return true;
+	if (waitpid(r->pid, NULL, WNOHANG) == r->pid) {
+		r->pid = -1;
+		return true;
+	}
+	return false;
+}
+
 /* Starts redis-server on r->port with its data in r->dir (kept across
- * restarts), and waits until it answers. */
+ * restarts), and waits until it answers.  A server that exits at once is
+ * started again, up to three times: on a restart the port can be held for
+ * a moment (a node reconnecting in a loop may, rarely, connect its socket
+ * to itself on that very port).  Its output goes to r->dir/redis.log. */
 static void
 redis_start(redis_proc *r)
 {
-	char port[16];
+	char port[16], log[sizeof(r->dir) + 16];
 	snprintf(port, sizeof(port), "%d", r->port);
-	r->pid = fork();
-	ck_assert_int_ge(r->pid, 0);
-	if (r->pid == 0) {
-		freopen("/dev/null", "w", stdout);
-		execl(REDIS_SERVER, "redis-server", "--port", port, "--bind", "127.0.0.1",
-		      "--dir", r->dir, "--appendonly", "yes", "--appendfsync", "always",
-		      "--save", "", "--daemonize", "no", (char *)NULL);
-		_exit(127);
+	snprintf(log, sizeof(log), "%s/redis.log", r->dir);
+	for (int attempt = 0; attempt < 3; attempt++) {
+		r->pid = fork();
+		ck_assert_int_ge(r->pid, 0);
+		if (r->pid == 0) {
+			freopen(log, "a", stdout);
+			execl(REDIS_SERVER, "redis-server", "--port", port, "--bind", "127.0.0.1",
+			      "--dir", r->dir, "--appendonly", "yes", "--appendfsync", "always",
+			      "--save", "", "--daemonize", "no", (char *)NULL);
+			_exit(127);
+		}
+		if (tu_wait_until(redis_up_or_gone, r, tu_slack(10)) && r->pid > 0)
+			return;                  /* it answers */
+		if (r->pid > 0) {            /* neither answers nor exits: give up */
+			kill(r->pid, SIGKILL);
+			waitpid(r->pid, NULL, 0);
+			break;
+		}
+		struct timespec back_off = { 0, 300 * 1000 * 1000 };   /* let the port go */
+		nanosleep(&back_off, NULL);
 	}
-	ck_assert_msg(tu_wait_until(redis_up, &r->port, tu_slack(10)), "redis-server did not start");
+	ck_abort_msg("redis-server did not start (its output: %s)", log);
 }
 
 /* A Redis on a free port with a fresh data directory under $TMPDIR (named
@@ -131,8 +154,11 @@ redis_new(void)
 static void
 redis_kill(redis_proc *r)
 {
+	if (r->pid <= 0)
+		return;
 	kill(r->pid, SIGKILL);
 	waitpid(r->pid, NULL, 0);
+	r->pid = -1;
 }
 
 static void
