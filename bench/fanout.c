@@ -388,6 +388,7 @@ static int sender_fd = -1;
 #define ANSWER_KEY UINT64_MAX
 static int answers_ep = -1;       /* the pump's epoll set, once there is one */
 static bool answer_pending;       /* a POST's answer is not read yet */
+static bool answer_in_pump;       /* ...and sender_fd is in the pump's set for it */
 static long answer_expect;        /* its "receivers" should be this (with a channel) */
 static char answer_body[192];     /* its body, for the error message */
 
@@ -395,9 +396,9 @@ static char answer_body[192];     /* its body, for the error message */
 static void
 take_answer(void)
 {
-	if (answers_ep >= 0)
+	if (answer_in_pump)
 		epoll_ctl(answers_ep, EPOLL_CTL_DEL, sender_fd, NULL);
-	answer_pending = false;
+	answer_pending = answer_in_pump = false;
 	char answer[256];
 	int status = read_response(sender_fd, answer, sizeof(answer));
 	if (status < 200 || status > 299)   /* nchan: 201 Created, 202 Accepted */
@@ -439,9 +440,9 @@ post_send(const char *body, long index, long expect)
 	snprintf(answer_body, sizeof(answer_body), "%s", body);
 	answer_pending = true;
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = ANSWER_KEY };
-	bool in_pump = index >= 0 && api != API_GRIP && answers_ep >= 0 &&
-	               epoll_ctl(answers_ep, EPOLL_CTL_ADD, sender_fd, &ev) == 0;
-	if (!in_pump)
+	answer_in_pump = index >= 0 && api != API_GRIP && answers_ep >= 0 &&
+	                 epoll_ctl(answers_ep, EPOLL_CTL_ADD, sender_fd, &ev) == 0;
+	if (!answer_in_pump)
 		take_answer();
 }
 

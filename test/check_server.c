@@ -289,6 +289,19 @@ nobody_waits(void *arg)
 	return waiting_clients() == 0;
 }
 
+/* A message sent now is kept for `name` (whose poll went away) and is
+ * what its next poll gets. */
+static void
+assert_next_is_kept(const char *name)
+{
+	expect_sent("/send_msg", "content=kept");
+	char target[64];
+	snprintf(target, sizeof(target), "/get_msg?name=%s&timeout=5", name);
+	char *body = expect("GET", target, NULL, 200);
+	ck_assert_ptr_nonnull(strstr(body, "\"msg\":\"kept\""));
+	free(body);
+}
+
 /* The watcher keeps a keep-alive connection's socket in its set between
  * its polls: a hang-up during the third poll on one connection still gives
  * the thread back at once, and what is sent next is kept. */
@@ -313,10 +326,7 @@ START_TEST(hang_up_on_a_later_poll_of_one_connection)
 	close(fd);
 	ck_assert(tu_wait_until(nobody_waits, NULL, tu_slack(3)));
 	ck_assert_double_lt(tu_now() - t0, tu_slack(3));   /* not the 30 s */
-	expect_sent("/send_msg", "content=kept");
-	char *body = expect("GET", "/get_msg?name=k&timeout=5", NULL, 200);
-	ck_assert_ptr_nonnull(strstr(body, "\"msg\":\"kept\""));
-	free(body);
+	assert_next_is_kept("k");
 	stop();
 }
 END_TEST
@@ -342,10 +352,7 @@ START_TEST(hang_up_between_two_polls_ends_the_next)
 	ck_assert_double_lt(tu_now() - t0, tu_slack(3));
 	ck_assert(tu_wait_until(nobody_waits, NULL, tu_slack(3)));
 	close(fd);
-	expect_sent("/send_msg", "content=kept");
-	char *body = expect("GET", "/get_msg?name=h&timeout=5", NULL, 200);
-	ck_assert_ptr_nonnull(strstr(body, "\"msg\":\"kept\""));
-	free(body);
+	assert_next_is_kept("h");
 	stop();
 }
 END_TEST
